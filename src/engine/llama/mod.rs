@@ -1,0 +1,135 @@
+//! The llama.cpp backend: every llama.cpp object lives on one dedicated thread.
+
+pub mod logs;
+mod load;
+mod worker;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use llama_cpp_2::model::LlamaModel;
+
+use super::{Backend, EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo};
+
+/// A job for the engine thread.
+enum Job {
+    Generate {
+        request: GenerateRequest,
+        reply: mpsc::Sender<Reply>,
+    },
+    ClearMemory {
+        done: mpsc::Sender<()>,
+    },
+}
+
+/// What the engine thread sends back for a generation.
+enum Reply {
+    Event(GenerateEvent),
+    Done(Result<GenerateOutcome, EngineError>),
+}
+
+/// A GGUF model running in-process through llama.cpp.
+pub struct LlamaEngine {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    model: Arc<LlamaModel>,
+    info: ModelInfo,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LlamaEngine {
+    /// Loads the model and starts the engine thread; fails with a clear error for bad files,
+    /// unknown architectures or a context that does not fit in memory.
+    pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
+        let loaded = load::load(config)?;
+        let model = loaded.model.clone();
+        let info = loaded.info.clone();
+        let (jobs, inbox) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("gem-engine".into())
+            .spawn(move || worker::run(loaded, inbox, ready_tx))
+            .map_err(|e| EngineError::Llama(format!("cannot start the engine thread: {e}")))?;
+        ready_rx.recv().map_err(|_| EngineError::EngineGone)??;
+        Ok(Self {
+            jobs: Mutex::new(Some(jobs)),
+            model,
+            info,
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, job: Job) -> Result<(), EngineError> {
+        let guard = self.jobs.lock().map_err(|_| EngineError::EngineGone)?;
+        guard
+            .as_ref()
+            .ok_or(EngineError::EngineGone)?
+            .send(job)
+            .map_err(|_| EngineError::EngineGone)
+    }
+
+    /// Drops the KV cache held in memory (the disk cache stays), e.g. to measure a warm start.
+    pub fn clear_memory(&self) -> Result<(), EngineError> {
+        let (done, wait) = mpsc::channel();
+        self.send(Job::ClearMemory { done })?;
+        wait.recv().map_err(|_| EngineError::EngineGone)
+    }
+
+    /// Tokenizes `text` with control tokens parsed as single tokens.
+    pub fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<u32>, EngineError> {
+        tokenize(&self.model, text, add_bos)
+    }
+}
+
+/// Tokenizes with the model's vocabulary (thread-safe: the vocabulary is read-only).
+pub(crate) fn tokenize(model: &LlamaModel, text: &str, add_bos: bool) -> Result<Vec<u32>, EngineError> {
+    let mut tokens: Vec<u32> = Vec::new();
+    if add_bos {
+        tokens.push(model.vocab().bos().0 as u32);
+    }
+    tokens.extend(
+        model
+            .vocab()
+            .tokenize(text.as_bytes(), false, true)
+            .into_iter()
+            .map(|t| t.0 as u32),
+    );
+    Ok(tokens)
+}
+
+impl Backend for LlamaEngine {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn count_tokens(&self, text: &str) -> Result<usize, EngineError> {
+        self.tokenize(text, false).map(|t| t.len())
+    }
+
+    fn generate(
+        &self,
+        request: GenerateRequest,
+        on_event: &mut dyn FnMut(GenerateEvent),
+    ) -> Result<GenerateOutcome, EngineError> {
+        let (reply, replies) = mpsc::channel();
+        self.send(Job::Generate { request, reply })?;
+        for message in replies {
+            match message {
+                Reply::Event(event) => on_event(event),
+                Reply::Done(result) => return result,
+            }
+        }
+        Err(EngineError::EngineGone)
+    }
+}
+
+impl Drop for LlamaEngine {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! The engine thread: owns the llama.cpp context, the token ledger and the disk cache.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
+use llama_cpp_2::context::session::LlamaStateSeqFlags;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+
+use super::load::{Loaded, backend};
+use super::{Job, Reply, logs, tokenize};
+use crate::engine::ledger::Ledger;
+use crate::engine::model_file::hex;
+use crate::engine::state_cache::StateCache;
+use crate::engine::utf8_stream::Utf8Stream;
+use crate::engine::{
+    EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, KvCacheKind,
+    StopReason,
+};
+use crate::protocol::TokenUsage;
+
+/// Sequence id of the one conversation the engine serves.
+const SEQ: i32 = 0;
+
+/// Runs until the job channel closes.
+pub(super) fn run(
+    loaded: Loaded,
+    inbox: mpsc::Receiver<Job>,
+    ready: mpsc::Sender<Result<(), EngineError>>,
+) {
+    let model = loaded.model.clone();
+    let mut session = match Session::new(&model, &loaded) {
+        Ok(session) => {
+            let _ = ready.send(Ok(()));
+            session
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    for job in inbox {
+        match job {
+            Job::Generate { request, reply } => {
+                let sink = reply.clone();
+                let mut emit = |event| {
+                    let _ = sink.send(Reply::Event(event));
+                };
+                let result = session.generate(request, &mut emit);
+                let _ = reply.send(Reply::Done(result));
+            }
+            Job::ClearMemory { done } => {
+                session.clear();
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+fn kv_type(kind: KvCacheKind) -> KvCacheType {
+    match kind {
+        KvCacheKind::F16 => KvCacheType::F16,
+        KvCacheKind::Q8_0 => KvCacheType::Q8_0,
+        KvCacheKind::Q4_0 => KvCacheType::Q4_0,
+    }
+}
+
+/// Identity of the context parameters that shape a saved state.
+fn context_id(config: &EngineConfig, n_ctx: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let key = format!(
+        "ctx={n_ctx};k={};v={};swa_full={};fa={:?}",
+        config.kv_cache.name(),
+        config.kv_cache.name(),
+        config.swa_full,
+        config.flash_attention
+    );
+    hex(&Sha256::digest(key.as_bytes()))
+}
+
+struct Session<'m> {
+    model: &'m LlamaModel,
+    ctx: LlamaContext<'m>,
+    ledger: Ledger,
+    cache: Option<StateCache>,
+    n_ctx: usize,
+    n_batch: usize,
+    sliding_window: Option<usize>,
+    swa_full: bool,
+}
+
+impl<'m> Session<'m> {
+    fn new(model: &'m LlamaModel, loaded: &Loaded) -> Result<Self, EngineError> {
+        let config = &loaded.config;
+        let n_ctx = loaded.info.context_size;
+        let threads = config.effective_threads() as i32;
+        let flash = match config.flash_attention {
+            None => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+            Some(true) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            Some(false) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        };
+        let n_batch = config.batch.max(1);
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(n_ctx as u32))
+            .with_n_batch(n_batch as u32)
+            .with_n_ubatch(config.ubatch.clamp(1, n_batch) as u32)
+            .with_n_seq_max(1)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads)
+            .with_flash_attention_policy(flash)
+            .with_type_k(kv_type(config.kv_cache))
+            .with_type_v(kv_type(config.kv_cache))
+            .with_swa_full(config.swa_full);
+        let ctx = logs::capture(|| model.new_context(backend()?, params).map_err(|e| {
+            EngineError::Llama(format!(
+                "cannot create a {n_ctx}-token context: {e} ({})",
+                logs::last_errors().unwrap_or_default()
+            ))
+        }))?;
+        let cache = config.state_dir.clone().map(|dir| {
+            StateCache::new(
+                dir,
+                &loaded.model_id,
+                &context_id(config, n_ctx),
+                config.state_cache_max_bytes,
+            )
+        });
+        Ok(Self {
+            model,
+            ctx,
+            ledger: Ledger::default(),
+            cache,
+            n_ctx,
+            n_batch,
+            sliding_window: loaded.info.sliding_window.map(|w| w as usize),
+            swa_full: config.swa_full,
+        })
+    }
+
+    fn clear(&mut self) {
+        self.ctx.clear_kv_cache();
+        self.ledger.truncate(0);
+    }
+
+    fn generate(
+        &mut self,
+        request: GenerateRequest,
+        emit: &mut dyn FnMut(GenerateEvent),
+    ) -> Result<GenerateOutcome, EngineError> {
+        let started = Instant::now();
+        let tokens = tokenize(self.model, &request.prompt, request.add_bos)?;
+        if tokens.is_empty() {
+            return Err(EngineError::Llama("empty prompt".into()));
+        }
+        if tokens.len() >= self.n_ctx {
+            return Err(EngineError::ContextOverflow {
+                prompt_tokens: tokens.len(),
+                context_size: self.n_ctx,
+            });
+        }
+        let mut warnings = Vec::new();
+        let plan = self.ledger.plan(&tokens);
+        let mut keep = plan.keep;
+        let restored = self.restore_from_disk(&tokens, keep, &mut warnings);
+        let mut reprefill = None;
+        if restored > 0 {
+            keep = restored;
+        } else if plan.rollback {
+            reprefill = self.roll_back(keep);
+            if reprefill.is_some() {
+                keep = 0;
+            }
+        }
+        let reused = keep;
+        let save_at = self.persist_point(&request, &tokens, keep);
+
+        // Prefill in chunks, checking for cancellation between them.
+        let total = tokens.len();
+        let mut batch = LlamaBatch::new(self.n_batch, 1);
+        let mut pos = keep;
+        while pos < total {
+            if request.cancel.load(Ordering::Relaxed) {
+                return Ok(self.outcome(
+                    String::new(),
+                    Vec::new(),
+                    StopReason::Cancelled,
+                    (total, reused, pos - reused, 0),
+                    (started.elapsed().as_millis() as u64, 0),
+                    restored,
+                    reprefill,
+                    warnings,
+                ));
+            }
+            let mut end = (pos + self.n_batch).min(total);
+            if let Some(at) = save_at
+                && pos < at
+                && end > at
+            {
+                end = at;
+            }
+            batch.clear();
+            for (i, token) in tokens.iter().enumerate().take(end).skip(pos) {
+                batch
+                    .add(LlamaToken(*token as i32), i as i32, &[SEQ], i == total - 1)
+                    .map_err(|e| EngineError::Llama(format!("batch: {e}")))?;
+            }
+            self.decode(&mut batch)?;
+            self.ledger.extend(&tokens[pos..end]);
+            pos = end;
+            emit(GenerateEvent::Prefill { done: pos, total });
+            if Some(pos) == save_at
+                && let Err(e) = self.save_state(&tokens[..pos])
+            {
+                warnings.push(format!("could not save the KV state to disk: {e}"));
+            }
+        }
+        let prefill_ms = started.elapsed().as_millis() as u64;
+
+        // Generate.
+        let gen_started = Instant::now();
+        let mut sampler = self.sampler(&request)?;
+        let vocab = self.model.vocab();
+        let mut utf8 = Utf8Stream::default();
+        let mut text = String::new();
+        let mut generated: Vec<u32> = Vec::new();
+        let mut pending: Vec<u32> = Vec::new();
+        let mut logits_index = batch.n_tokens() - 1;
+        let stop = loop {
+            if request.cancel.load(Ordering::Relaxed) {
+                break StopReason::Cancelled;
+            }
+            if generated.len() >= request.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if self.ledger.len() >= self.n_ctx {
+                break StopReason::ContextFull;
+            }
+            // `sample` also accepts the token into the sampler chain (grammar state included).
+            let token = sampler.sample(&self.ctx, logits_index);
+            if vocab.is_eog(token) && !request.ignore_eog {
+                let piece = vocab.token_to_piece(token, true, None);
+                break StopReason::EndOfGeneration(String::from_utf8_lossy(&piece).into_owned());
+            }
+            let id = token.0 as u32;
+            generated.push(id);
+            pending.push(id);
+            let delta = utf8.push(&vocab.token_to_piece(token, true, None));
+            if !delta.is_empty() {
+                text.push_str(&delta);
+                emit(GenerateEvent::Delta {
+                    text: delta,
+                    tokens: std::mem::take(&mut pending),
+                });
+            }
+            batch.clear();
+            batch
+                .add(token, self.ledger.len() as i32, &[SEQ], true)
+                .map_err(|e| EngineError::Llama(format!("batch: {e}")))?;
+            self.decode(&mut batch)?;
+            self.ledger.push(id);
+            logits_index = 0;
+        };
+        let rest = utf8.finish();
+        if !rest.is_empty() || !pending.is_empty() {
+            text.push_str(&rest);
+            emit(GenerateEvent::Delta {
+                text: rest,
+                tokens: pending,
+            });
+        }
+        let generation_ms = gen_started.elapsed().as_millis() as u64;
+        let n_generated = generated.len();
+        Ok(self.outcome(
+            text,
+            generated,
+            stop,
+            (total, reused, total - reused, n_generated),
+            (prefill_ms, generation_ms),
+            restored,
+            reprefill,
+            warnings,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn outcome(
+        &self,
+        text: String,
+        tokens: Vec<u32>,
+        stop: StopReason,
+        (prompt, reused, prefilled, generated): (usize, usize, usize, usize),
+        (prefill_ms, generation_ms): (u64, u64),
+        restored_from_disk: usize,
+        full_reprefill_reason: Option<String>,
+        warnings: Vec<String>,
+    ) -> GenerateOutcome {
+        GenerateOutcome {
+            text,
+            tokens,
+            stop,
+            usage: TokenUsage {
+                prompt_tokens: prompt,
+                reused_tokens: reused,
+                prefilled_tokens: prefilled,
+                generated_tokens: generated,
+                prefill_ms,
+                generation_ms,
+                context_size: self.n_ctx,
+            },
+            restored_from_disk,
+            full_reprefill_reason,
+            warnings,
+        }
+    }
+
+    fn decode(&mut self, batch: &mut LlamaBatch) -> Result<(), EngineError> {
+        self.ctx.decode(batch).map_err(|e| {
+            EngineError::Llama(format!(
+                "decode failed at position {}: {e} (is the context full?)",
+                self.ledger.len()
+            ))
+        })
+    }
+
+    /// Removes cached tokens after `keep`. Returns why a full re-prefill is needed, if it is:
+    /// without the full sliding-window cache, positions older than the window are gone.
+    fn roll_back(&mut self, keep: usize) -> Option<String> {
+        let removed = self.ctx.kv_cache_seq_rm(SEQ, Some(keep as u32), None).is_ok();
+        let window_ok = match self.sliding_window {
+            Some(window) if !self.swa_full && keep > 0 => {
+                let pos_min = self.ctx.kv_cache_seq_pos_min(SEQ);
+                pos_min >= 0 && pos_min as usize <= keep.saturating_sub(window)
+            }
+            _ => true,
+        };
+        if removed && window_ok {
+            self.ledger.truncate(keep);
+            return None;
+        }
+        let dropped = self.ledger.len() - keep;
+        self.clear();
+        Some(format!(
+            "the prompt diverged {dropped} tokens before the end of the cache and the \
+             sliding-window layers no longer hold that far back; the whole prompt was prefilled \
+             again (--swa-full keeps rollback possible at a memory cost)"
+        ))
+    }
+
+    /// Restores the longest disk state that covers more of `tokens` than `keep`; returns its
+    /// length (0 when nothing was restored).
+    fn restore_from_disk(&mut self, tokens: &[u32], keep: usize, warnings: &mut Vec<String>) -> usize {
+        let Some(cache) = self.cache.clone() else {
+            return 0;
+        };
+        let Some(hit) = cache.find(tokens, keep, tokens.len() - 1) else {
+            return 0;
+        };
+        let state = match cache.load(&hit.path, &tokens[..hit.n_tokens]) {
+            Ok(state) => state,
+            Err(e) => {
+                warnings.push(format!(
+                    "ignored KV state file {}: {e}; it was removed and will be rebuilt",
+                    hit.path.display()
+                ));
+                let _ = std::fs::remove_file(&hit.path);
+                return 0;
+            }
+        };
+        self.clear();
+        // SAFETY: the payload was produced by `state_seq_get_data_ext` for this model and these
+        // context parameters (both are part of the verified key) and its checksum matched.
+        let ok = unsafe {
+            self.ctx
+                .state_seq_set_data_ext(&state.payload, SEQ, LlamaStateSeqFlags::empty())
+        };
+        if !ok {
+            warnings.push(format!(
+                "llama.cpp rejected KV state file {}; it was removed",
+                hit.path.display()
+            ));
+            let _ = std::fs::remove_file(&hit.path);
+            self.clear();
+            return 0;
+        }
+        self.ledger.replace(state.tokens);
+        hit.n_tokens
+    }
+
+    /// Where to snapshot the KV state during prefill: the end of the persisted prefix, if it is
+    /// new, lies inside the part being prefilled, and is not stored yet.
+    fn persist_point(&self, request: &GenerateRequest, tokens: &[u32], keep: usize) -> Option<usize> {
+        let cache = self.cache.as_ref()?;
+        let prefix = tokenize(self.model, request.persist_prefix.as_deref()?, request.add_bos).ok()?;
+        let n = prefix.len();
+        (n > keep && n < tokens.len() && tokens.starts_with(&prefix) && !cache.contains(&prefix))
+            .then_some(n)
+    }
+
+    fn save_state(&mut self, tokens: &[u32]) -> Result<(), String> {
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        let flags = LlamaStateSeqFlags::empty();
+        let size = self.ctx.state_seq_get_size_ext(SEQ, flags);
+        let mut buffer = vec![0u8; size];
+        // SAFETY: `buffer` holds exactly the size llama.cpp reported for this sequence.
+        let written = unsafe { self.ctx.state_seq_get_data_ext(buffer.as_mut_ptr(), SEQ, flags) };
+        if written == 0 || written > size {
+            return Err("llama.cpp returned no state".into());
+        }
+        buffer.truncate(written);
+        cache.save(tokens, &buffer).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn sampler(&self, request: &GenerateRequest) -> Result<LlamaSampler, EngineError> {
+        let mut chain = Vec::new();
+        if let Some(grammar) = &request.grammar {
+            let mut trigger_tokens = Vec::new();
+            for text in &grammar.trigger_tokens {
+                match tokenize(self.model, text, false)?.as_slice() {
+                    [one] => trigger_tokens.push(LlamaToken(*one as i32)),
+                    _ => {
+                        return Err(EngineError::Grammar(format!(
+                            "trigger {text:?} is not a single token in this vocabulary"
+                        )));
+                    }
+                }
+            }
+            let sampler = logs::capture(|| {
+                LlamaSampler::grammar_lazy_patterns(
+                    self.model,
+                    &grammar.gbnf,
+                    &grammar.root,
+                    &grammar.trigger_patterns,
+                    &trigger_tokens,
+                )
+            })
+            .map_err(|e| {
+                EngineError::Grammar(format!("{e}: {}", logs::last_errors().unwrap_or_default()))
+            })?;
+            chain.push(sampler);
+        }
+        let s = &request.sampling;
+        if s.is_greedy() {
+            chain.push(LlamaSampler::greedy());
+        } else {
+            chain.push(LlamaSampler::top_k(s.top_k));
+            chain.push(LlamaSampler::top_p(s.top_p, 1));
+            chain.push(LlamaSampler::temp(s.temperature));
+            chain.push(LlamaSampler::dist(s.seed));
+        }
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+}

@@ -1,0 +1,225 @@
+//! The one protocol between frontends (TUI, `-p`, patch mode, review) and the agent core.
+//!
+//! Frontends send [`Op`]s and receive [`Event`]s. `--output-format stream-json` is exactly the
+//! events serialised one JSON object per line, so every field here is part of a public format.
+
+use serde::{Deserialize, Serialize};
+
+/// An operation a frontend submits to the agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// A user turn: text plus optional attachments (file paths or piped input).
+    UserTurn {
+        /// What the user typed.
+        text: String,
+        /// Extra blocks appended to the turn (e.g. piped stdin, @-mentioned files).
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+    },
+    /// The user's answer to an [`Event::ApprovalRequest`].
+    Approval {
+        /// The `call_id` of the request being answered.
+        call_id: String,
+        /// What the user decided.
+        decision: ApprovalDecision,
+    },
+    /// Stop the current generation or tool as soon as possible; the session stays usable.
+    Interrupt,
+    /// Summarise the conversation so far and continue from the summary.
+    Compact {
+        /// Optional hint of what the summary must keep.
+        #[serde(default)]
+        hint: Option<String>,
+    },
+    /// Revert the file changes of the last turn that changed files, byte for byte.
+    Undo,
+    /// Switch the permission mode (`read-only`, `ask`, `auto-edit`, `full-auto`).
+    SetMode {
+        /// The new mode's name.
+        mode: String,
+    },
+    /// Start a fresh conversation (the system prompt and repository context stay).
+    Clear,
+    /// End the session.
+    Shutdown,
+}
+
+/// A block of extra content attached to a user turn.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attachment {
+    /// A label shown to the model, e.g. `stdin` or a file path.
+    pub label: String,
+    /// The content.
+    pub content: String,
+}
+
+/// The user's decision on a tool call that needed approval.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    /// Run it this once.
+    Approve,
+    /// Run it, and do not ask again for this kind of call in this session.
+    ApproveForSession,
+    /// Run an edited shell command instead of the proposed one.
+    ApproveEdited {
+        /// The replacement command.
+        command: String,
+    },
+    /// Do not run it; the model is told it was denied.
+    Deny,
+}
+
+/// Token accounting for one model generation.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct TokenUsage {
+    /// Tokens in the prompt of this request.
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose KV state was reused (from memory or the disk cache).
+    pub reused_tokens: usize,
+    /// Prompt tokens that had to be computed.
+    pub prefilled_tokens: usize,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// Milliseconds spent processing the prompt.
+    pub prefill_ms: u64,
+    /// Milliseconds spent generating.
+    pub generation_ms: u64,
+    /// The context window size, for "used / total" displays.
+    pub context_size: usize,
+}
+
+/// Why a turn ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnEnd {
+    /// The model finished its answer without further tool calls.
+    Completed,
+    /// `--max-turns` was reached.
+    MaxTurns,
+    /// The user interrupted.
+    Interrupted,
+    /// A loop (the same call repeated, or degenerate output) was detected and stopped.
+    LoopDetected,
+    /// An error ended the turn.
+    Error,
+}
+
+/// An event the agent reports to frontends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The session is ready.
+    SessionConfigured {
+        /// Session id (also the name of its transcript file).
+        session_id: String,
+        /// Model name and facts, one line.
+        model: String,
+        /// Permission mode in force.
+        mode: String,
+        /// Context window in tokens.
+        context_size: usize,
+    },
+    /// A user turn was accepted and the model starts working.
+    TurnStarted {
+        /// Counts user turns from 1.
+        turn: usize,
+    },
+    /// Prompt processing progress (long prefills).
+    PrefillProgress {
+        /// Tokens processed so far.
+        done: usize,
+        /// Tokens to process in total.
+        total: usize,
+    },
+    /// Streamed thinking text.
+    ThinkingDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// Streamed answer text.
+    TextDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// A tool call is about to run (after any approval).
+    ToolCallBegin {
+        /// Unique id of the call in this session.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// Arguments as the model gave them.
+        arguments: serde_json::Value,
+    },
+    /// A tool call finished. Every begun call gets exactly one end.
+    ToolCallEnd {
+        /// The id from [`Event::ToolCallBegin`].
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// One-line summary for UIs.
+        summary: String,
+        /// Whether the result is an error (including "denied").
+        is_error: bool,
+        /// Unified diff of file changes, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diff: Option<String>,
+        /// Full result as the model sees it.
+        output: String,
+        /// Wall time of the call in milliseconds.
+        duration_ms: u64,
+    },
+    /// A call needs the user's approval; answer with [`Op::Approval`].
+    ApprovalRequest {
+        /// Id to answer with.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// What would happen: a diff for edits, the command for shell.
+        preview: String,
+        /// Whether the preview is a shell command the user may edit.
+        editable_command: bool,
+    },
+    /// Token usage of one generation.
+    TokenUsage {
+        /// The counts.
+        usage: TokenUsage,
+    },
+    /// Something the user should know that does not stop the turn.
+    Warning {
+        /// The message.
+        message: String,
+    },
+    /// An error; the turn ends after it.
+    Error {
+        /// The message.
+        message: String,
+    },
+    /// The conversation was compacted into a summary.
+    Compacted {
+        /// Tokens before compaction.
+        tokens_before: usize,
+        /// Tokens after compaction.
+        tokens_after: usize,
+    },
+    /// The last turn's file changes were reverted.
+    Undone {
+        /// Files restored (or removed, when the agent had created them).
+        files: Vec<String>,
+    },
+    /// The permission mode changed.
+    ModeChanged {
+        /// The new mode's name.
+        mode: String,
+    },
+    /// The conversation was cleared.
+    Cleared,
+    /// The turn is over.
+    TurnComplete {
+        /// Why it ended.
+        reason: TurnEnd,
+        /// The final answer text of the turn (may be empty).
+        final_text: String,
+    },
+}

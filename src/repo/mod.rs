@@ -1,0 +1,27 @@
+//! Whole-repository packing for the long context window.
+//!
+//! [`pack`] walks a project, keeps the text files worth reading, and renders them into one
+//! block ordered for KV-cache stability (oldest modification first). When the project exceeds
+//! the token budget, the most relevant files stay whole and the rest are summarised in a repo
+//! map of paths and top-level symbols. [`changed_since`] tells which packed files were edited
+//! afterwards, so they can be re-sent at the end of the conversation.
+
+mod classify;
+mod error;
+mod fingerprint;
+mod pack;
+mod relevance;
+mod render;
+mod stats;
+mod symbols;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
+pub use classify::SkipReason;
+pub use error::PackError;
+pub use fingerprint::changed_since;
+pub use pack::{PackOptions, PackedRepo, TokenCounter, pack};
+pub use render::{display_path, render_file_block};
+pub use stats::{PackStats, pack_stats};

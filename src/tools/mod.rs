@@ -1,0 +1,52 @@
+//! Built-in tools the model can call: read, edit, write, grep, glob, shell and git.
+//!
+//! Every tool first *prepares* a call ([`Tool::prepare`]): it checks the arguments, the path
+//! confinement and the read tracker, and computes a [`Preview`] (a diff for edits, the command
+//! for shell) that a UI can show for approval. Nothing is written until the returned
+//! [`Prepared`] is executed. [`run_tool`] does both steps for callers that need no approval.
+
+mod args;
+mod atomic_write;
+mod capped_output;
+mod context;
+mod edit_file;
+mod error;
+mod file_state;
+mod fuzzy_match;
+mod git;
+mod glob;
+mod grep;
+mod output;
+mod path_pattern;
+mod paths;
+mod prepared;
+mod process_group;
+mod read_file;
+mod read_tracker;
+mod registry;
+mod schema;
+mod shell;
+mod text;
+mod tool;
+mod unified_diff;
+mod walk;
+mod write_file;
+
+#[cfg(test)]
+mod test_support;
+
+pub use context::ToolContext;
+pub use error::ToolError;
+pub use output::{ChangedFile, ToolOutput};
+pub use prepared::{Prepared, Preview};
+pub use read_tracker::ReadTracker;
+pub use registry::{Registry, ToolDeclaration, run_tool};
+pub use tool::{Tool, ToolKind};
+
+pub use edit_file::EditFileTool;
+pub use git::GitTool;
+pub use glob::GlobTool;
+pub use grep::GrepTool;
+pub use read_file::ReadFileTool;
+pub use shell::ShellTool;
+pub use write_file::WriteFileTool;

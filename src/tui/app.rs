@@ -1,0 +1,1272 @@
+//! The TUI's state and how agent events and user input change it.
+//!
+//! Nothing here draws or blocks: `handle_*` update the state and return [`Action`]s for the run
+//! loop to carry out (send an op, run a shell command, quit).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::approval::Approval;
+use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
+use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
+use super::composer::Composer;
+use super::format::format_tokens;
+use super::mentions::mention_attachments;
+use super::picker::FilePicker;
+use super::popup::{PopupKind, popup_for};
+use super::render::layout;
+use super::status::StatusInfo;
+use super::theme::Theme;
+use super::transcript::Transcript;
+use crate::protocol::{Event, Op, TurnEnd};
+
+/// Lines scrolled per mouse wheel step.
+const WHEEL_LINES: usize = 3;
+
+/// Something the run loop must do after a state change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send this op to the agent.
+    Send(Op),
+    /// Run `command` with the shell in the project root and report back with this id.
+    RunShell {
+        /// Matches the transcript's shell cell.
+        id: usize,
+        /// The command line.
+        command: String,
+    },
+    /// Leave the TUI.
+    Quit,
+}
+
+/// What the agent is busy with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BusyKind {
+    Turn,
+    Compact,
+}
+
+/// The whole state of the TUI.
+#[derive(Debug)]
+pub struct App {
+    theme: Theme,
+    project_root: PathBuf,
+    /// The conversation as shown.
+    pub transcript: Transcript,
+    /// The message being typed.
+    pub composer: Composer,
+    /// What the status line shows.
+    pub status: StatusInfo,
+    picker: FilePicker,
+    popup_selected: usize,
+    popup_dismissed: Option<String>,
+    approvals: VecDeque<Approval>,
+    show_thinking: bool,
+    expand_tools: bool,
+    session_diffs: Vec<String>,
+    session_id: Option<String>,
+    model_facts: Option<String>,
+    busy: Option<BusyKind>,
+    quit_armed: bool,
+    queued: VecDeque<String>,
+    turn_text_seen: bool,
+    next_shell_id: usize,
+    now: Instant,
+    size: (u16, u16),
+}
+
+impl App {
+    /// A fresh state.
+    pub fn new(theme: Theme, model_line: String, project_root: PathBuf, mode: String) -> App {
+        App {
+            theme,
+            project_root,
+            transcript: Transcript::default(),
+            composer: Composer::default(),
+            status: StatusInfo {
+                model_line,
+                mode,
+                busy_label: "working".to_string(),
+                ..StatusInfo::default()
+            },
+            picker: FilePicker::default(),
+            popup_selected: 0,
+            popup_dismissed: None,
+            approvals: VecDeque::new(),
+            show_thinking: false,
+            expand_tools: false,
+            session_diffs: Vec::new(),
+            session_id: None,
+            model_facts: None,
+            busy: None,
+            quit_armed: false,
+            queued: VecDeque::new(),
+            turn_text_seen: false,
+            next_shell_id: 0,
+            now: Instant::now(),
+            size: (80, 24),
+        }
+    }
+
+    /// The colours in use.
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// The clock the spinner and timers read (set by [`App::tick`]).
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Advances the clock.
+    pub fn tick(&mut self, now: Instant) {
+        self.now = now;
+    }
+
+    /// Records the terminal size (for scrolling by pages).
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = (width, height);
+    }
+
+    /// The terminal size last recorded.
+    pub fn size(&self) -> (u16, u16) {
+        self.size
+    }
+
+    /// Whether something animates (a spinner), so the run loop must redraw without input.
+    pub fn is_animating(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    /// Whether the agent is working on a turn or a compaction.
+    pub fn is_busy(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    /// What transcript rendering depends on.
+    pub fn render_ctx(&self) -> RenderCtx<'_> {
+        RenderCtx {
+            theme: &self.theme,
+            show_thinking: self.show_thinking,
+            expand_tools: self.expand_tools,
+        }
+    }
+
+    /// The approval being asked, if any.
+    pub fn approval(&self) -> Option<&Approval> {
+        self.approvals.front()
+    }
+
+    /// Messages typed while the agent was busy, sent when it is done.
+    pub fn queued(&self) -> &VecDeque<String> {
+        &self.queued
+    }
+
+    /// The file picker.
+    pub fn picker(&self) -> &FilePicker {
+        &self.picker
+    }
+
+    /// Sets the project's file list for the `@` picker.
+    pub fn set_files(&mut self, files: Vec<String>) {
+        self.picker.set_files(Arc::new(files));
+    }
+
+    /// Every diff made this session, oldest first.
+    pub fn session_diffs(&self) -> &[String] {
+        &self.session_diffs
+    }
+
+    /// The open popup and its selected row, unless dismissed or covered by an approval.
+    pub fn popup(&self) -> Option<(PopupKind, usize)> {
+        if !self.approvals.is_empty()
+            || self.popup_dismissed.as_deref() == Some(self.composer.text())
+        {
+            return None;
+        }
+        let kind = popup_for(&self.composer)?;
+        let count = self.popup_len(&kind);
+        Some((kind, self.popup_selected.min(count.saturating_sub(1))))
+    }
+
+    fn popup_len(&self, kind: &PopupKind) -> usize {
+        match kind {
+            PopupKind::Commands { prefix } => matching_commands(prefix).len(),
+            PopupKind::Files { query, .. } => self.picker.matches(query).len(),
+        }
+    }
+
+    /// Adds a notice to the transcript.
+    pub fn notice(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        self.push_cell(CellKind::Notice {
+            level,
+            text: text.into(),
+        });
+    }
+
+    /// Appends a cell, ending the stream of the previous one.
+    fn push_cell(&mut self, kind: CellKind) {
+        self.finish_streaming();
+        self.transcript.push(kind);
+    }
+
+    /// Marks a streaming thinking or answer cell at the end as finished.
+    fn finish_streaming(&mut self) {
+        let streaming = matches!(
+            self.transcript.cells().last().map(|c| c.kind()),
+            Some(
+                CellKind::Thinking {
+                    streaming: true,
+                    ..
+                } | CellKind::Assistant {
+                    streaming: true,
+                    ..
+                }
+            )
+        );
+        if streaming
+            && let Some(cell) = self.transcript.last_mut()
+            && let CellKind::Thinking { streaming, .. } | CellKind::Assistant { streaming, .. } =
+                cell.kind_mut()
+        {
+            *streaming = false;
+        }
+    }
+
+    /// Appends streamed text to the last cell if it is a streaming cell of the same kind.
+    fn append_stream(&mut self, thinking: bool, delta: &str) {
+        let same = match self.transcript.cells().last().map(|c| c.kind()) {
+            Some(CellKind::Thinking {
+                streaming: true, ..
+            }) => thinking,
+            Some(CellKind::Assistant {
+                streaming: true, ..
+            }) => !thinking,
+            _ => false,
+        };
+        if same
+            && let Some(cell) = self.transcript.last_mut()
+            && let CellKind::Thinking { text, .. } | CellKind::Assistant { text, .. } =
+                cell.kind_mut()
+        {
+            text.push_str(delta);
+            return;
+        }
+        let text = delta.to_string();
+        self.push_cell(if thinking {
+            CellKind::Thinking {
+                text,
+                streaming: true,
+            }
+        } else {
+            CellKind::Assistant {
+                text,
+                streaming: true,
+            }
+        });
+    }
+
+    /// Updates the state with an agent event.
+    pub fn handle_event(&mut self, event: Event) -> Vec<Action> {
+        match event {
+            Event::SessionConfigured {
+                session_id,
+                model,
+                mode,
+                context_size,
+            } => {
+                self.status.mode = mode.clone();
+                self.status.context_size = context_size;
+                self.notice(
+                    NoticeLevel::Info,
+                    format!("**gem** · {model} · mode `{mode}` · /help for commands"),
+                );
+                self.session_id = Some(session_id);
+                self.model_facts = Some(model);
+            }
+            Event::TurnStarted { .. } => {
+                self.start_busy(BusyKind::Turn);
+                self.turn_text_seen = false;
+            }
+            Event::PrefillProgress { done, total } => self.status.prefill = Some((done, total)),
+            Event::ThinkingDelta { delta } => {
+                self.status.prefill = None;
+                self.append_stream(true, &delta);
+            }
+            Event::TextDelta { delta } => {
+                self.status.prefill = None;
+                self.turn_text_seen = true;
+                self.append_stream(false, &delta);
+            }
+            Event::ToolCallBegin {
+                call_id,
+                name,
+                arguments,
+            } => {
+                self.status.prefill = None;
+                self.push_cell(CellKind::Tool(ToolCell {
+                    call_id,
+                    name,
+                    key_argument: key_argument(&arguments),
+                    status: ToolStatus::Running,
+                    summary: String::new(),
+                    output: String::new(),
+                    diff: None,
+                }));
+            }
+            Event::ToolCallEnd {
+                call_id,
+                name,
+                summary,
+                is_error,
+                diff,
+                output,
+                duration_ms,
+            } => {
+                if let Some(diff) = &diff {
+                    self.session_diffs.push(diff.clone());
+                }
+                let status = ToolStatus::Done {
+                    is_error,
+                    duration_ms,
+                };
+                if let Some(tool) = self.transcript.tool_mut(&call_id) {
+                    tool.status = status;
+                    tool.summary = summary;
+                    tool.output = output;
+                    tool.diff = diff;
+                } else {
+                    self.push_cell(CellKind::Tool(ToolCell {
+                        call_id,
+                        name,
+                        key_argument: String::new(),
+                        status,
+                        summary,
+                        output,
+                        diff,
+                    }));
+                }
+            }
+            Event::ApprovalRequest {
+                call_id,
+                name,
+                preview,
+                editable_command,
+            } => {
+                self.approvals
+                    .push_back(Approval::new(call_id, name, preview, editable_command));
+            }
+            Event::TokenUsage { usage } => {
+                if usage.context_size > 0 {
+                    self.status.context_size = usage.context_size;
+                }
+                self.status.last_usage = Some(usage);
+            }
+            Event::Warning { message } => self.notice(NoticeLevel::Warning, message),
+            Event::Error { message } => {
+                self.notice(NoticeLevel::Error, message);
+                if self.busy == Some(BusyKind::Compact) {
+                    self.busy = None;
+                    self.status.busy_since = None;
+                }
+            }
+            Event::Compacted {
+                tokens_before,
+                tokens_after,
+            } => {
+                self.notice(
+                    NoticeLevel::Info,
+                    format!(
+                        "Compacted the conversation: {} → {} tokens",
+                        format_tokens(tokens_before),
+                        format_tokens(tokens_after)
+                    ),
+                );
+                if self.busy == Some(BusyKind::Compact) {
+                    self.end_busy();
+                    return self.send_queued();
+                }
+            }
+            Event::Undone { files } => {
+                let text = if files.is_empty() {
+                    "Nothing to undo.".to_string()
+                } else {
+                    let list: Vec<String> = files.iter().map(|f| format!("- `{f}`")).collect();
+                    format!("Reverted the last changes:\n{}", list.join("\n"))
+                };
+                self.notice(NoticeLevel::Info, text);
+            }
+            Event::ModeChanged { mode } => {
+                self.notice(
+                    NoticeLevel::Info,
+                    format!("Permission mode is now `{mode}`."),
+                );
+                self.status.mode = mode;
+            }
+            Event::Cleared => {
+                self.transcript.clear();
+                self.notice(NoticeLevel::Info, "Started a fresh conversation.");
+            }
+            Event::TurnComplete { reason, final_text } => {
+                self.finish_streaming();
+                if !self.turn_text_seen && !final_text.trim().is_empty() {
+                    self.push_cell(CellKind::Assistant {
+                        text: final_text,
+                        streaming: false,
+                    });
+                    self.finish_streaming();
+                }
+                match reason {
+                    TurnEnd::Completed | TurnEnd::Error => {}
+                    TurnEnd::Interrupted => self.notice(NoticeLevel::Warning, "Interrupted."),
+                    TurnEnd::MaxTurns => {
+                        self.notice(NoticeLevel::Warning, "Stopped: the turn limit was reached.")
+                    }
+                    TurnEnd::LoopDetected => self.notice(
+                        NoticeLevel::Warning,
+                        "Stopped: the model was repeating itself.",
+                    ),
+                }
+                self.end_busy();
+                return self.send_queued();
+            }
+        }
+        Vec::new()
+    }
+
+    fn start_busy(&mut self, kind: BusyKind) {
+        if self.busy.is_none() {
+            self.status.busy_since = Some(self.now);
+        }
+        self.busy = Some(kind);
+        self.status.busy_label = match kind {
+            BusyKind::Turn => "working",
+            BusyKind::Compact => "compacting",
+        }
+        .to_string();
+    }
+
+    fn end_busy(&mut self) {
+        self.busy = None;
+        self.status.busy_since = None;
+        self.status.prefill = None;
+    }
+
+    /// Sends the next queued message, if any.
+    fn send_queued(&mut self) -> Vec<Action> {
+        match self.queued.pop_front() {
+            Some(text) => self.send_user_turn(text),
+            None => Vec::new(),
+        }
+    }
+
+    /// Records the output of a `!command`.
+    pub fn shell_finished(&mut self, id: usize, output: String, exit_code: Option<i32>) {
+        self.transcript.update_where(
+            |kind| matches!(kind, CellKind::Shell { id: cell_id, output: None, .. } if *cell_id == id),
+            |kind| {
+                if let CellKind::Shell {
+                    output: out,
+                    exit_code: code,
+                    ..
+                } = kind
+                {
+                    *out = Some(output.clone());
+                    *code = exit_code;
+                }
+            },
+        );
+    }
+
+    /// Reports that the agent's event stream ended.
+    pub fn agent_gone(&mut self) {
+        self.end_busy();
+        self.notice(
+            NoticeLevel::Error,
+            "The agent stopped. Press ctrl-c twice to quit.",
+        );
+    }
+
+    /// Handles pasted text (bracketed paste).
+    pub fn handle_paste(&mut self, text: &str) {
+        if let Some(approval) = self.approvals.front_mut() {
+            approval.handle_paste(text);
+        } else {
+            self.composer.insert_str(text);
+        }
+    }
+
+    /// Handles the mouse: the wheel scrolls the transcript.
+    pub fn handle_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.scroll_up(WHEEL_LINES),
+            MouseEventKind::ScrollDown => self.scroll_down(WHEEL_LINES),
+            _ => {}
+        }
+    }
+
+    /// The transcript's width and height in the current layout.
+    fn transcript_geometry(&self) -> (u16, usize) {
+        let areas = layout(
+            ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
+            self,
+        );
+        (areas.transcript.width, usize::from(areas.transcript.height))
+    }
+
+    /// Scrolls the transcript up `n` lines.
+    pub fn scroll_up(&mut self, n: usize) {
+        let (width, height) = self.transcript_geometry();
+        let total = self.transcript.total_height(width, &self.render_ctx());
+        self.transcript.scroll.up(n, total, height);
+    }
+
+    /// Scrolls the transcript down `n` lines.
+    pub fn scroll_down(&mut self, n: usize) {
+        let (width, height) = self.transcript_geometry();
+        let total = self.transcript.total_height(width, &self.render_ctx());
+        self.transcript.scroll.down(n, total, height);
+    }
+
+    fn page(&self) -> usize {
+        self.transcript_geometry().1.saturating_sub(2).max(1)
+    }
+
+    /// Handles a key press.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+            return self.ctrl_c();
+        }
+        self.quit_armed = false;
+        self.status.hint = None;
+        if let Some(approval) = self.approvals.front_mut() {
+            if let Some(decision) = approval.handle_key(key) {
+                let call_id = approval.call_id.clone();
+                self.approvals.pop_front();
+                return vec![Action::Send(Op::Approval { call_id, decision })];
+            }
+            return Vec::new();
+        }
+        let before = self.composer.text().to_string();
+        let actions = self.handle_composer_key(key);
+        if self.composer.text() != before {
+            self.popup_selected = 0;
+        }
+        actions
+    }
+
+    /// Ctrl-C: deny a pending approval and interrupt, interrupt work, clear the composer, or quit.
+    fn ctrl_c(&mut self) -> Vec<Action> {
+        if let Some(approval) = self.approvals.pop_front() {
+            self.approvals.clear();
+            self.quit_armed = false;
+            return vec![
+                Action::Send(Op::Approval {
+                    call_id: approval.call_id,
+                    decision: crate::protocol::ApprovalDecision::Deny,
+                }),
+                Action::Send(Op::Interrupt),
+            ];
+        }
+        if self.busy.is_some() {
+            self.quit_armed = false;
+            self.queued.clear();
+            return vec![Action::Send(Op::Interrupt)];
+        }
+        if !self.composer.is_empty() {
+            self.composer.clear();
+            self.quit_armed = false;
+            return Vec::new();
+        }
+        if self.quit_armed {
+            return vec![Action::Send(Op::Shutdown), Action::Quit];
+        }
+        self.quit_armed = true;
+        self.status.hint = Some("ctrl-c again to quit".to_string());
+        Vec::new()
+    }
+
+    fn handle_composer_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+        if let Some((popup, selected)) = self.popup() {
+            let count = self.popup_len(&popup);
+            match key.code {
+                KeyCode::Up => {
+                    self.popup_selected =
+                        selected.checked_sub(1).unwrap_or(count.saturating_sub(1));
+                    return Vec::new();
+                }
+                KeyCode::Down => {
+                    self.popup_selected = if selected + 1 >= count {
+                        0
+                    } else {
+                        selected + 1
+                    };
+                    return Vec::new();
+                }
+                KeyCode::Esc => {
+                    self.popup_dismissed = Some(self.composer.text().to_string());
+                    return Vec::new();
+                }
+                KeyCode::Tab => {
+                    self.complete_popup(&popup, selected, false);
+                    return Vec::new();
+                }
+                KeyCode::Enter if !shift && !alt => {
+                    if self.complete_popup(&popup, selected, true) {
+                        return self.submit();
+                    }
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
+        match key.code {
+            KeyCode::Enter if shift || alt => self.composer.newline(),
+            KeyCode::Char('j') if ctrl => self.composer.newline(),
+            KeyCode::Enter => {
+                if self.composer.text()[..self.composer.cursor()].ends_with('\\') {
+                    self.composer.backspace();
+                    self.composer.newline();
+                } else {
+                    return self.submit();
+                }
+            }
+            KeyCode::Char('d') if ctrl && self.composer.is_empty() && self.busy.is_none() => {
+                return vec![Action::Send(Op::Shutdown), Action::Quit];
+            }
+            KeyCode::Char('t') if ctrl => self.show_thinking = !self.show_thinking,
+            KeyCode::Char('o') if ctrl => self.expand_tools = !self.expand_tools,
+            KeyCode::Char('a') if ctrl => self.composer.move_home(),
+            KeyCode::Char('e') if ctrl => self.composer.move_end(),
+            KeyCode::Char('u') if ctrl => self.composer.kill_to_line_start(),
+            KeyCode::Char('k') if ctrl => self.composer.kill_to_line_end(),
+            KeyCode::Char('w') if ctrl => self.composer.delete_word_back(),
+            KeyCode::Char('b') if alt => self.composer.move_word_left(),
+            KeyCode::Char('f') if alt => self.composer.move_word_right(),
+            KeyCode::Char(c) if !ctrl => self.composer.insert_char(c),
+            KeyCode::Backspace if ctrl || alt => self.composer.delete_word_back(),
+            KeyCode::Backspace => self.composer.backspace(),
+            KeyCode::Delete => self.composer.delete(),
+            KeyCode::Left if ctrl || alt => self.composer.move_word_left(),
+            KeyCode::Right if ctrl || alt => self.composer.move_word_right(),
+            KeyCode::Left => self.composer.move_left(),
+            KeyCode::Right => self.composer.move_right(),
+            KeyCode::Home if ctrl => {
+                let (width, height) = self.transcript_geometry();
+                let total = self.transcript.total_height(width, &self.render_ctx());
+                self.transcript.scroll.to_top(total, height);
+            }
+            KeyCode::End
+                if ctrl || (self.composer.is_empty() && !self.transcript.scroll.is_following()) =>
+            {
+                self.transcript.scroll.to_bottom()
+            }
+            KeyCode::Home => self.composer.move_home(),
+            KeyCode::End => self.composer.move_end(),
+            KeyCode::Up if shift => self.scroll_up(1),
+            KeyCode::Down if shift => self.scroll_down(1),
+            KeyCode::Up if !self.composer.move_up() => {
+                self.composer.history_prev();
+            }
+            KeyCode::Down if !self.composer.move_down() => {
+                self.composer.history_next();
+            }
+            KeyCode::PageUp => self.scroll_up(self.page()),
+            KeyCode::PageDown => self.scroll_down(self.page()),
+            KeyCode::Esc => self.transcript.scroll.to_bottom(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Puts the popup's selected item into the composer; true when it should run right away.
+    fn complete_popup(&mut self, popup: &PopupKind, selected: usize, submitting: bool) -> bool {
+        match popup {
+            PopupKind::Commands { prefix } => {
+                let Some(spec) = matching_commands(prefix).get(selected).copied() else {
+                    return submitting;
+                };
+                if spec.args.is_empty() || submitting {
+                    self.composer.set_text(&format!("/{}", spec.name));
+                    submitting
+                } else {
+                    self.composer.set_text(&format!("/{} ", spec.name));
+                    false
+                }
+            }
+            PopupKind::Files { query, range } => {
+                if let Some(path) = self.picker.selected_path(query, selected) {
+                    self.composer
+                        .replace_range(range.clone(), &format!("@{path} "));
+                }
+                false
+            }
+        }
+    }
+
+    /// Sends what the composer holds: a command, a shell command or a user turn.
+    fn submit(&mut self) -> Vec<Action> {
+        if self.composer.text().trim().is_empty() {
+            return Vec::new();
+        }
+        let text = self.composer.submit();
+        self.popup_dismissed = None;
+        self.transcript.scroll.to_bottom();
+        if let Some(command) = parse_command(&text) {
+            return self.run_command(command);
+        }
+        if let Some(command) = text.trim_start().strip_prefix('!') {
+            let command = command.trim().to_string();
+            if command.is_empty() {
+                return Vec::new();
+            }
+            let id = self.next_shell_id;
+            self.next_shell_id += 1;
+            self.push_cell(CellKind::Shell {
+                id,
+                command: command.clone(),
+                output: None,
+                exit_code: None,
+            });
+            return vec![Action::RunShell { id, command }];
+        }
+        if self.busy.is_some() {
+            self.queued.push_back(text);
+            return Vec::new();
+        }
+        self.send_user_turn(text)
+    }
+
+    fn send_user_turn(&mut self, text: String) -> Vec<Action> {
+        let attachments = mention_attachments(&text, &self.project_root);
+        self.push_cell(CellKind::User { text: text.clone() });
+        self.start_busy(BusyKind::Turn);
+        self.turn_text_seen = false;
+        vec![Action::Send(Op::UserTurn { text, attachments })]
+    }
+
+    fn run_command(&mut self, command: Command) -> Vec<Action> {
+        match command {
+            Command::Help => self.notice(NoticeLevel::Info, help_text()),
+            Command::Clear => return vec![Action::Send(Op::Clear)],
+            Command::Compact(hint) => {
+                self.start_busy(BusyKind::Compact);
+                return vec![Action::Send(Op::Compact { hint })];
+            }
+            Command::Model => {
+                let mut text = format!("**Model** {}", self.status.model_line);
+                if let Some(facts) = &self.model_facts {
+                    text.push_str(&format!("\n- {facts}"));
+                }
+                if self.status.context_size > 0 {
+                    text.push_str(&format!(
+                        "\n- context window: {} tokens",
+                        self.status.context_size
+                    ));
+                }
+                if let Some(id) = &self.session_id {
+                    text.push_str(&format!("\n- session: `{id}`"));
+                }
+                self.notice(NoticeLevel::Info, text);
+            }
+            Command::Mode(None) => {
+                let modes: Vec<String> = MODES.iter().map(|m| format!("`{m}`")).collect();
+                self.notice(
+                    NoticeLevel::Info,
+                    format!(
+                        "Permission mode: `{}`. Switch with `/mode NAME`: {}.",
+                        self.status.mode,
+                        modes.join(", ")
+                    ),
+                );
+            }
+            Command::Mode(Some(mode)) => {
+                if MODES.contains(&mode.as_str()) {
+                    return vec![Action::Send(Op::SetMode { mode })];
+                }
+                self.notice(
+                    NoticeLevel::Warning,
+                    format!("Unknown mode `{mode}`; modes are {}.", MODES.join(", ")),
+                );
+            }
+            Command::Think => self.show_thinking = !self.show_thinking,
+            Command::Diff => {
+                if self.session_diffs.is_empty() {
+                    self.notice(NoticeLevel::Info, "No file changes yet this session.");
+                } else {
+                    let count = self.session_diffs.len();
+                    self.push_cell(CellKind::Diffs {
+                        title: format!("Changes this session ({count} edits)"),
+                        diffs: self.session_diffs.clone(),
+                    });
+                }
+            }
+            Command::Undo => return vec![Action::Send(Op::Undo)],
+            Command::Context => {
+                let text = match (self.status.last_usage, self.status.context_size) {
+                    (Some(usage), size) if size > 0 => format!(
+                        "**Context** {} of {} tokens used ({}%)\n- last prompt: {} tokens ({} reused from cache, {} computed)\n- last answer: {} tokens",
+                        format_tokens(usage.prompt_tokens + usage.generated_tokens),
+                        format_tokens(size),
+                        (usage.prompt_tokens + usage.generated_tokens) * 100 / size,
+                        format_tokens(usage.prompt_tokens),
+                        format_tokens(usage.reused_tokens),
+                        format_tokens(usage.prefilled_tokens),
+                        format_tokens(usage.generated_tokens),
+                    ),
+                    _ => "**Context** nothing measured yet: send a message first.".to_string(),
+                };
+                self.notice(NoticeLevel::Info, text);
+            }
+            Command::Quit => return vec![Action::Send(Op::Shutdown), Action::Quit],
+            Command::Unknown(name) => {
+                let known: Vec<String> = COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+                self.notice(
+                    NoticeLevel::Warning,
+                    format!("Unknown command /{name}. Commands: {}", known.join(" ")),
+                );
+            }
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ApprovalDecision, TokenUsage};
+
+    fn app() -> App {
+        App::new(
+            Theme::monochrome(),
+            "gemma-4-E4B Q4_K_M".into(),
+            std::env::temp_dir(),
+            "ask".into(),
+        )
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn kinds(app: &App) -> Vec<CellKind> {
+        app.transcript
+            .cells()
+            .iter()
+            .map(|c| c.kind().clone())
+            .collect()
+    }
+
+    #[test]
+    fn enter_sends_a_user_turn_and_starts_working() {
+        let mut app = app();
+        type_text(&mut app, "hello");
+        let actions = app.handle_key(key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            [Action::Send(Op::UserTurn {
+                text: "hello".into(),
+                attachments: vec![]
+            })]
+        );
+        assert!(app.is_busy());
+        assert!(app.composer.is_empty());
+        assert_eq!(
+            kinds(&app),
+            [CellKind::User {
+                text: "hello".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn shift_and_alt_enter_insert_newlines() {
+        let mut app = app();
+        type_text(&mut app, "a");
+        app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT));
+        type_text(&mut app, "b");
+        app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+        type_text(&mut app, "c\\");
+        app.handle_key(key(KeyCode::Enter));
+        assert_eq!(app.composer.text(), "a\nb\nc\n");
+    }
+
+    #[test]
+    fn ctrl_c_interrupts_while_working_and_keeps_the_session() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        assert_eq!(app.handle_key(ctrl('c')), [Action::Send(Op::Interrupt)]);
+        assert_eq!(app.handle_key(ctrl('c')), [Action::Send(Op::Interrupt)]);
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Interrupted,
+            final_text: String::new(),
+        });
+        assert!(!app.is_busy());
+        assert!(
+            app.handle_key(ctrl('c')).is_empty(),
+            "first idle ctrl-c only arms"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_clears_then_needs_two_presses_to_quit() {
+        let mut app = app();
+        type_text(&mut app, "draft");
+        assert!(app.handle_key(ctrl('c')).is_empty());
+        assert!(app.composer.is_empty());
+        assert!(app.handle_key(ctrl('c')).is_empty());
+        assert_eq!(app.status.hint.as_deref(), Some("ctrl-c again to quit"));
+        assert_eq!(
+            app.handle_key(ctrl('c')),
+            [Action::Send(Op::Shutdown), Action::Quit]
+        );
+    }
+
+    #[test]
+    fn another_key_disarms_quit() {
+        let mut app = app();
+        app.handle_key(ctrl('c'));
+        app.handle_key(key(KeyCode::Left));
+        assert!(app.handle_key(ctrl('c')).is_empty());
+        assert_eq!(
+            app.handle_key(ctrl('c')),
+            [Action::Send(Op::Shutdown), Action::Quit]
+        );
+    }
+
+    #[test]
+    fn approvals_are_answered_in_order() {
+        let mut app = app();
+        for id in ["c1", "c2"] {
+            app.handle_event(Event::ApprovalRequest {
+                call_id: id.into(),
+                name: "shell".into(),
+                preview: "ls".into(),
+                editable_command: true,
+            });
+        }
+        assert!(app.popup().is_none());
+        assert!(app.handle_key(key(KeyCode::Char('q'))).is_empty());
+        assert_eq!(
+            app.handle_key(key(KeyCode::Char('a'))),
+            [Action::Send(Op::Approval {
+                call_id: "c1".into(),
+                decision: ApprovalDecision::ApproveForSession
+            })]
+        );
+        assert_eq!(
+            app.handle_key(key(KeyCode::Char('n'))),
+            [Action::Send(Op::Approval {
+                call_id: "c2".into(),
+                decision: ApprovalDecision::Deny
+            })]
+        );
+        assert!(app.approval().is_none());
+        assert!(
+            app.composer.is_empty(),
+            "answer keys do not reach the composer"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_during_approval_denies_and_interrupts() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        app.handle_event(Event::ApprovalRequest {
+            call_id: "c9".into(),
+            name: "edit".into(),
+            preview: "--- a\n+++ b\n".into(),
+            editable_command: false,
+        });
+        assert_eq!(
+            app.handle_key(ctrl('c')),
+            [
+                Action::Send(Op::Approval {
+                    call_id: "c9".into(),
+                    decision: ApprovalDecision::Deny
+                }),
+                Action::Send(Op::Interrupt)
+            ]
+        );
+    }
+
+    #[test]
+    fn thinking_then_text_collapses_thinking() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        app.handle_event(Event::ThinkingDelta {
+            delta: "hmm".into(),
+        });
+        app.handle_event(Event::ThinkingDelta {
+            delta: " ok".into(),
+        });
+        app.handle_event(Event::TextDelta { delta: "Hi".into() });
+        app.handle_event(Event::TextDelta { delta: "!".into() });
+        assert_eq!(
+            kinds(&app),
+            [
+                CellKind::Thinking {
+                    text: "hmm ok".into(),
+                    streaming: false
+                },
+                CellKind::Assistant {
+                    text: "Hi!".into(),
+                    streaming: true
+                }
+            ]
+        );
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "Hi!".into(),
+        });
+        assert_eq!(
+            app.transcript.cells().len(),
+            2,
+            "final text is not repeated"
+        );
+    }
+
+    #[test]
+    fn final_text_shown_when_nothing_was_streamed() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "Done.".into(),
+        });
+        assert_eq!(
+            kinds(&app),
+            [CellKind::Assistant {
+                text: "Done.".into(),
+                streaming: false
+            }]
+        );
+    }
+
+    #[test]
+    fn tool_end_updates_its_cell_and_collects_diffs() {
+        let mut app = app();
+        app.handle_event(Event::ToolCallBegin {
+            call_id: "t1".into(),
+            name: "edit".into(),
+            arguments: serde_json::json!({"path": "a.rs"}),
+        });
+        app.handle_event(Event::ToolCallEnd {
+            call_id: "t1".into(),
+            name: "edit".into(),
+            summary: "1 change".into(),
+            is_error: false,
+            diff: Some("--- a/a.rs\n+++ b/a.rs\n@@ -1 +1 @@\n-a\n+b\n".into()),
+            output: "ok".into(),
+            duration_ms: 5,
+        });
+        let [CellKind::Tool(tool)] = &kinds(&app)[..] else {
+            panic!("one tool cell expected");
+        };
+        assert_eq!(tool.key_argument, "a.rs");
+        assert_eq!(
+            tool.status,
+            ToolStatus::Done {
+                is_error: false,
+                duration_ms: 5
+            }
+        );
+        assert_eq!(app.session_diffs().len(), 1);
+        type_text(&mut app, "/diff");
+        app.handle_key(key(KeyCode::Enter));
+        assert!(
+            matches!(kinds(&app).last(), Some(CellKind::Diffs { diffs, .. }) if diffs.len() == 1)
+        );
+    }
+
+    #[test]
+    fn messages_typed_while_busy_are_queued() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "next");
+        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+        assert_eq!(app.queued().len(), 1);
+        let actions = app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        });
+        assert_eq!(
+            actions,
+            [Action::Send(Op::UserTurn {
+                text: "next".into(),
+                attachments: vec![]
+            })]
+        );
+        assert!(app.is_busy());
+    }
+
+    #[test]
+    fn slash_commands_map_to_ops() {
+        let cases = [
+            ("/clear", vec![Action::Send(Op::Clear)]),
+            ("/undo", vec![Action::Send(Op::Undo)]),
+            (
+                "/compact keep tests",
+                vec![Action::Send(Op::Compact {
+                    hint: Some("keep tests".into()),
+                })],
+            ),
+            (
+                "/mode auto-edit",
+                vec![Action::Send(Op::SetMode {
+                    mode: "auto-edit".into(),
+                })],
+            ),
+            ("/mode bogus", vec![]),
+            ("/quit", vec![Action::Send(Op::Shutdown), Action::Quit]),
+        ];
+        for (text, expected) in cases {
+            let mut app = app();
+            app.composer.set_text(text);
+            app.popup_dismissed = Some(text.to_string());
+            assert_eq!(app.handle_key(key(KeyCode::Enter)), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn command_popup_selects_with_arrows_and_runs_on_enter() {
+        let mut app = app();
+        type_text(&mut app, "/c");
+        let (popup, selected) = app.popup().expect("popup open");
+        assert_eq!(popup, PopupKind::Commands { prefix: "c".into() });
+        assert_eq!(selected, 0);
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::Down));
+        assert_eq!(app.popup().map(|p| p.1), Some(2));
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!(app.composer.text(), "/context");
+        app.composer.set_text("/cl");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::Clear)]
+        );
+    }
+
+    #[test]
+    fn esc_closes_the_popup_until_the_text_changes() {
+        let mut app = app();
+        type_text(&mut app, "/");
+        assert!(app.popup().is_some());
+        app.handle_key(key(KeyCode::Esc));
+        assert!(app.popup().is_none());
+        type_text(&mut app, "h");
+        assert!(app.popup().is_some());
+    }
+
+    #[test]
+    fn file_picker_completes_the_mention() {
+        let mut app = app();
+        app.set_files(vec!["src/main.rs".into(), "src/tui/app.rs".into()]);
+        type_text(&mut app, "look at @tuiapp");
+        assert!(matches!(app.popup(), Some((PopupKind::Files { .. }, 0))));
+        app.handle_key(key(KeyCode::Enter));
+        assert_eq!(app.composer.text(), "look at @src/tui/app.rs ");
+        assert!(app.popup().is_none());
+    }
+
+    #[test]
+    fn history_with_up_and_down() {
+        let mut app = app();
+        for text in ["/help", "/model"] {
+            app.composer.set_text(text);
+            app.popup_dismissed = Some(text.to_string());
+            app.handle_key(key(KeyCode::Enter));
+        }
+        app.handle_key(key(KeyCode::Up));
+        app.popup_dismissed = Some(app.composer.text().to_string());
+        assert_eq!(app.composer.text(), "/model");
+        app.handle_key(key(KeyCode::Up));
+        assert_eq!(app.composer.text(), "/help");
+    }
+
+    #[test]
+    fn shell_commands_run_and_report() {
+        let mut app = app();
+        type_text(&mut app, "!echo hi");
+        let actions = app.handle_key(key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            [Action::RunShell {
+                id: 0,
+                command: "echo hi".into()
+            }]
+        );
+        app.shell_finished(0, "hi\n".into(), Some(0));
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Shell { output: Some(out), exit_code: Some(0), .. }) if out == "hi\n"
+        ));
+    }
+
+    #[test]
+    fn scrolling_stops_following_and_end_resumes() {
+        let mut app = app();
+        app.resize(40, 12);
+        for i in 0..30 {
+            app.notice(NoticeLevel::Warning, format!("line {i}"));
+        }
+        assert!(app.transcript.scroll.is_following());
+        app.handle_key(key(KeyCode::PageUp));
+        assert!(!app.transcript.scroll.is_following());
+        app.handle_event(Event::Warning {
+            message: "more".into(),
+        });
+        assert!(
+            !app.transcript.scroll.is_following(),
+            "new output does not yank the view"
+        );
+        app.handle_key(key(KeyCode::End));
+        assert!(app.transcript.scroll.is_following());
+    }
+
+    #[test]
+    fn token_usage_feeds_the_status_line() {
+        let mut app = app();
+        app.handle_event(Event::SessionConfigured {
+            session_id: "s1".into(),
+            model: "gemma-4-E4B-it".into(),
+            mode: "auto-edit".into(),
+            context_size: 32_768,
+        });
+        app.handle_event(Event::TokenUsage {
+            usage: TokenUsage {
+                prompt_tokens: 1000,
+                reused_tokens: 900,
+                prefilled_tokens: 100,
+                generated_tokens: 50,
+                prefill_ms: 10,
+                generation_ms: 1000,
+                context_size: 32_768,
+            },
+        });
+        assert_eq!(app.status.mode, "auto-edit");
+        assert_eq!(app.status.context_used(), Some(1050));
+        assert_eq!(app.status.cache_hit_percent(), Some(90));
+    }
+}

@@ -1,0 +1,188 @@
+//! Slash commands: their list (for the popup and /help) and parsing.
+
+/// A slash command as listed in the popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// Name without the slash.
+    pub name: &'static str,
+    /// Argument hint, e.g. `[hint]`.
+    pub args: &'static str,
+    /// What it does.
+    pub help: &'static str,
+}
+
+/// Every slash command.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "help",
+        args: "",
+        help: "show commands and keys",
+    },
+    CommandSpec {
+        name: "clear",
+        args: "",
+        help: "start a fresh conversation",
+    },
+    CommandSpec {
+        name: "compact",
+        args: "[hint]",
+        help: "summarise the conversation to free context",
+    },
+    CommandSpec {
+        name: "model",
+        args: "",
+        help: "show the model and its facts",
+    },
+    CommandSpec {
+        name: "mode",
+        args: "[name]",
+        help: "show or set the permission mode",
+    },
+    CommandSpec {
+        name: "think",
+        args: "",
+        help: "show or hide thinking",
+    },
+    CommandSpec {
+        name: "diff",
+        args: "",
+        help: "show every change made this session",
+    },
+    CommandSpec {
+        name: "undo",
+        args: "",
+        help: "revert the last turn's file changes",
+    },
+    CommandSpec {
+        name: "context",
+        args: "",
+        help: "show what fills the context window",
+    },
+    CommandSpec {
+        name: "quit",
+        args: "",
+        help: "end the session",
+    },
+];
+
+/// The permission modes `/mode` accepts.
+pub const MODES: &[&str] = &["read-only", "ask", "auto-edit", "full-auto"];
+
+/// A parsed slash command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/help`.
+    Help,
+    /// `/clear`.
+    Clear,
+    /// `/compact [hint]`.
+    Compact(Option<String>),
+    /// `/model`.
+    Model,
+    /// `/mode [name]`.
+    Mode(Option<String>),
+    /// `/think`.
+    Think,
+    /// `/diff`.
+    Diff,
+    /// `/undo`.
+    Undo,
+    /// `/context`.
+    Context,
+    /// `/quit` (or `/exit`).
+    Quit,
+    /// Anything else starting with `/`.
+    Unknown(String),
+}
+
+/// Parses `/name args`; `None` when `text` does not start with `/`.
+pub fn parse_command(text: &str) -> Option<Command> {
+    let rest = text.trim().strip_prefix('/')?;
+    let (name, args) = match rest.split_once(char::is_whitespace) {
+        Some((name, args)) => (name, args.trim()),
+        None => (rest, ""),
+    };
+    let arg = (!args.is_empty()).then(|| args.to_string());
+    Some(match name {
+        "help" | "?" => Command::Help,
+        "clear" | "new" => Command::Clear,
+        "compact" => Command::Compact(arg),
+        "model" => Command::Model,
+        "mode" => Command::Mode(arg),
+        "think" => Command::Think,
+        "diff" => Command::Diff,
+        "undo" => Command::Undo,
+        "context" => Command::Context,
+        "quit" | "exit" => Command::Quit,
+        other => Command::Unknown(other.to_string()),
+    })
+}
+
+/// Commands whose name starts with `prefix` (without the slash).
+pub fn matching_commands(prefix: &str) -> Vec<&'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .filter(|c| c.name.starts_with(prefix))
+        .collect()
+}
+
+/// The `/help` text (Markdown).
+pub fn help_text() -> String {
+    let mut text = String::from("**Commands**\n");
+    for c in COMMANDS {
+        let args = if c.args.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", c.args)
+        };
+        text.push_str(&format!("- `/{}{}` {}\n", c.name, args, c.help));
+    }
+    text.push_str(
+        "\n**Keys**\n\
+         - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history\n\
+         - `@` attach a file · `/` commands · `!cmd` run a shell command\n\
+         - `pgup`/`pgdn`/wheel scroll · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output\n\
+         - `ctrl+c` interrupt, clear, or twice to quit · `esc` close popups\n",
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_arguments() {
+        assert_eq!(parse_command("/help"), Some(Command::Help));
+        assert_eq!(parse_command("/compact"), Some(Command::Compact(None)));
+        assert_eq!(
+            parse_command("/compact keep the API  "),
+            Some(Command::Compact(Some("keep the API".into())))
+        );
+        assert_eq!(
+            parse_command("/mode ask"),
+            Some(Command::Mode(Some("ask".into())))
+        );
+        assert_eq!(
+            parse_command("/nope"),
+            Some(Command::Unknown("nope".into()))
+        );
+        assert_eq!(parse_command("hello"), None);
+    }
+
+    #[test]
+    fn prefix_matching() {
+        let names: Vec<_> = matching_commands("c").iter().map(|c| c.name).collect();
+        assert_eq!(names, ["clear", "compact", "context"]);
+        assert_eq!(matching_commands("").len(), COMMANDS.len());
+        assert!(matching_commands("zz").is_empty());
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let help = help_text();
+        for c in COMMANDS {
+            assert!(help.contains(&format!("/{}", c.name)));
+        }
+    }
+}

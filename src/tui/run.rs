@@ -1,0 +1,359 @@
+//! The run loop: terminal setup, an input thread, agent events, and capped redraws.
+//!
+//! One channel merges terminal input (read on its own thread), agent events (forwarded from the
+//! agent's receiver) and finished shell commands. The loop blocks on it, waking on a timer only
+//! while a spinner animates or a coalesced redraw is due, so an idle TUI uses no CPU.
+
+use std::io::{Stdout, stdout};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    supports_keyboard_enhancement,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use super::app::{Action, App};
+use super::files::{MAX_FILES, list_project_files};
+use super::highlight::warm_up;
+use super::render::render;
+use super::status::SPINNER_FRAME;
+use super::theme::Theme;
+use crate::protocol::{Event, Op};
+
+/// Shortest time between two frames (about 60 per second).
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// How often the input thread checks whether the TUI has ended.
+const INPUT_POLL: Duration = Duration::from_millis(250);
+/// Inputs handled between two frames at most, so a flood of deltas cannot starve drawing.
+const MAX_BATCH: usize = 512;
+/// Most bytes of a `!command`'s output kept.
+const MAX_SHELL_OUTPUT: usize = 64 * 1024;
+
+/// How the TUI starts.
+#[derive(Debug, Clone)]
+pub struct TuiConfig {
+    /// Colours (replaced by a monochrome theme when `no_color`).
+    pub theme: Theme,
+    /// The model, one line, e.g. `gemma-4-E4B Q4_K_M`.
+    pub model_line: String,
+    /// The project directory (for `@` files and `!` commands).
+    pub project_root: PathBuf,
+    /// The permission mode at start.
+    pub mode: String,
+    /// `NO_COLOR` is set: no colours, only bold, dim and reverse.
+    pub no_color: bool,
+}
+
+/// Everything the loop waits for.
+enum Input {
+    Terminal(TermEvent),
+    Agent(Event),
+    AgentGone,
+    Files(Vec<String>),
+    ShellDone {
+        id: usize,
+        output: String,
+        exit_code: Option<i32>,
+    },
+}
+
+/// Runs the TUI until the user quits; the agent runs on other threads behind `ops`/`events`.
+pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyhow::Result<()> {
+    let theme = if config.no_color {
+        Theme::monochrome()
+    } else {
+        config.theme
+    };
+    let mut app = App::new(
+        theme,
+        config.model_line,
+        config.project_root.clone(),
+        config.mode,
+    );
+    let (tx, rx) = mpsc::channel::<Input>();
+    spawn_agent_forwarder(events, tx.clone());
+    spawn_file_lister(config.project_root.clone(), tx.clone());
+    thread::spawn(warm_up);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut guard = TerminalGuard::enter()?;
+    spawn_input_reader(tx.clone(), Arc::clone(&stop));
+    let size = guard.terminal.size()?;
+    app.resize(size.width, size.height);
+    let result = event_loop(
+        &mut app,
+        &mut guard.terminal,
+        &rx,
+        &tx,
+        &ops,
+        &config.project_root,
+    );
+    stop.store(true, Ordering::Relaxed);
+    drop(guard);
+    result
+}
+
+fn event_loop(
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    rx: &Receiver<Input>,
+    tx: &Sender<Input>,
+    ops: &Sender<Op>,
+    root: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mut last_draw: Option<Instant> = None;
+    let mut dirty = true;
+    loop {
+        let now = Instant::now();
+        let due = last_draw.is_none_or(|at| now >= at + FRAME_INTERVAL);
+        if dirty && due {
+            app.tick(now);
+            terminal.draw(|frame| render(app, frame))?;
+            last_draw = Some(now);
+            dirty = false;
+        }
+        let since_draw = last_draw.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        let timeout = if dirty {
+            Some(FRAME_INTERVAL.saturating_sub(since_draw))
+        } else if app.is_animating() {
+            Some(SPINNER_FRAME.saturating_sub(since_draw))
+        } else {
+            None
+        };
+        let first = match timeout {
+            None => match rx.recv() {
+                Ok(input) => input,
+                Err(_) => return Ok(()),
+            },
+            Some(timeout) => match rx.recv_timeout(timeout) {
+                Ok(input) => input,
+                Err(RecvTimeoutError::Timeout) => {
+                    dirty |= app.is_animating();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+        };
+        app.tick(Instant::now());
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(input) = next {
+            let actions = dispatch(app, input);
+            if perform(app, actions, tx, ops, root) {
+                return Ok(());
+            }
+            handled += 1;
+            next = if handled < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        dirty = true;
+    }
+}
+
+/// Applies one input to the state.
+fn dispatch(app: &mut App, input: Input) -> Vec<Action> {
+    match input {
+        Input::Terminal(TermEvent::Key(key)) => app.handle_key(key),
+        Input::Terminal(TermEvent::Paste(text)) => {
+            app.handle_paste(&text);
+            Vec::new()
+        }
+        Input::Terminal(TermEvent::Mouse(mouse)) => {
+            app.handle_mouse(mouse);
+            Vec::new()
+        }
+        Input::Terminal(TermEvent::Resize(width, height)) => {
+            app.resize(width, height);
+            Vec::new()
+        }
+        Input::Terminal(_) => Vec::new(),
+        Input::Agent(event) => app.handle_event(event),
+        Input::AgentGone => {
+            app.agent_gone();
+            Vec::new()
+        }
+        Input::Files(files) => {
+            app.set_files(files);
+            Vec::new()
+        }
+        Input::ShellDone {
+            id,
+            output,
+            exit_code,
+        } => {
+            app.shell_finished(id, output, exit_code);
+            Vec::new()
+        }
+    }
+}
+
+/// Carries out actions; true when the TUI must end.
+fn perform(
+    app: &mut App,
+    actions: Vec<Action>,
+    tx: &Sender<Input>,
+    ops: &Sender<Op>,
+    root: &std::path::Path,
+) -> bool {
+    for action in actions {
+        match action {
+            Action::Send(op) => {
+                if ops.send(op).is_err() {
+                    app.agent_gone();
+                }
+            }
+            Action::RunShell { id, command } => {
+                spawn_shell(id, command, root.to_path_buf(), tx.clone())
+            }
+            Action::Quit => return true,
+        }
+    }
+    false
+}
+
+fn spawn_agent_forwarder(events: Receiver<Event>, tx: Sender<Input>) {
+    thread::spawn(move || {
+        for event in events {
+            if tx.send(Input::Agent(event)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Input::AgentGone);
+    });
+}
+
+fn spawn_file_lister(root: PathBuf, tx: Sender<Input>) {
+    thread::spawn(move || {
+        let _ = tx.send(Input::Files(list_project_files(&root, MAX_FILES)));
+    });
+}
+
+fn spawn_input_reader(tx: Sender<Input>, stop: Arc<AtomicBool>) {
+    thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(INPUT_POLL) {
+                Ok(true) => match event::read() {
+                    Ok(ev) => {
+                        if tx.send(Input::Terminal(ev)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+fn spawn_shell(id: usize, command: String, root: PathBuf, tx: Sender<Input>) {
+    thread::spawn(move || {
+        let result = Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .output();
+        let (output, exit_code) = match result {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                if text.len() > MAX_SHELL_OUTPUT {
+                    let mut cut = MAX_SHELL_OUTPUT;
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                    text.push_str("\n… (output cut)");
+                }
+                (text, out.status.code())
+            }
+            Err(err) => (format!("cannot run sh: {err}"), None),
+        };
+        let _ = tx.send(Input::ShellDone {
+            id,
+            output,
+            exit_code,
+        });
+    });
+}
+
+/// Raw mode, alternate screen, bracketed paste, mouse, and key disambiguation while alive.
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+    enhanced_keys: bool,
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let mut out = stdout();
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            EnableMouseCapture
+        )?;
+        // Lets terminals that support it report Shift+Enter distinctly from Enter.
+        let enhanced_keys = supports_keyboard_enhancement().unwrap_or(false);
+        if enhanced_keys {
+            execute!(
+                out,
+                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+            )?;
+        }
+        install_panic_hook();
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(TerminalGuard {
+            terminal,
+            enhanced_keys,
+        })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal(self.enhanced_keys);
+        let _ = self.terminal.show_cursor();
+    }
+}
+
+fn restore_terminal(enhanced_keys: bool) {
+    let mut out = stdout();
+    if enhanced_keys {
+        let _ = execute!(out, PopKeyboardEnhancementFlags);
+    }
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen
+    );
+    let _ = disable_raw_mode();
+}
+
+/// Restores the terminal before a panic message is printed.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal(true);
+        previous(info);
+    }));
+}

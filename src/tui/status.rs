@@ -1,0 +1,204 @@
+//! The status line: model, mode, context use, cache reuse, speed, and a spinner while working.
+
+use std::time::{Duration, Instant};
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+
+use super::format::{format_tokens, truncate_chars};
+use super::theme::Theme;
+use crate::protocol::TokenUsage;
+
+/// Spinner frames, one per [`SPINNER_FRAME`].
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/// How long one spinner frame shows.
+pub const SPINNER_FRAME: Duration = Duration::from_millis(80);
+
+/// What the status line shows.
+#[derive(Debug, Clone, Default)]
+pub struct StatusInfo {
+    /// The model, e.g. `gemma-4-E4B Q4_K_M`.
+    pub model_line: String,
+    /// Permission mode.
+    pub mode: String,
+    /// Context window in tokens (0 while unknown).
+    pub context_size: usize,
+    /// Usage of the last generation.
+    pub last_usage: Option<TokenUsage>,
+    /// Prefill progress (done, total) while a long prompt is processed.
+    pub prefill: Option<(usize, usize)>,
+    /// When the current turn (or compaction) started.
+    pub busy_since: Option<Instant>,
+    /// What the agent is busy with, e.g. `working`.
+    pub busy_label: String,
+    /// A transient hint, e.g. `ctrl-c again to quit`.
+    pub hint: Option<String>,
+}
+
+impl StatusInfo {
+    /// Context used: prompt plus generated tokens of the last generation.
+    pub fn context_used(&self) -> Option<usize> {
+        self.last_usage
+            .map(|u| u.prompt_tokens + u.generated_tokens)
+    }
+
+    /// Share of the last prompt that was reused from the KV cache, in percent.
+    pub fn cache_hit_percent(&self) -> Option<usize> {
+        let usage = self.last_usage?;
+        let total = usage.reused_tokens + usage.prefilled_tokens;
+        (total > 0).then(|| usage.reused_tokens * 100 / total)
+    }
+
+    /// Generation speed of the last generation.
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        let usage = self.last_usage?;
+        (usage.generation_ms > 0 && usage.generated_tokens > 0)
+            .then(|| usage.generated_tokens as f64 * 1000.0 / usage.generation_ms as f64)
+    }
+}
+
+/// Draws the status line into the one-row `area`.
+pub fn render_status(
+    status: &StatusInfo,
+    now: Instant,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let base = theme.status_style();
+    buf.set_style(area, base);
+    // (priority, text); lower priority is dropped first when the line does not fit.
+    let mut segments: Vec<(u8, String)> = Vec::new();
+    if let Some(hint) = &status.hint {
+        segments.push((9, hint.clone()));
+    }
+    if let Some(since) = status.busy_since {
+        let elapsed = now.saturating_duration_since(since);
+        let frame = (elapsed.as_millis() / SPINNER_FRAME.as_millis()) as usize % SPINNER.len();
+        let mut text = format!(
+            "{} {} {}s",
+            SPINNER[frame],
+            status.busy_label,
+            elapsed.as_secs()
+        );
+        if let Some((done, total)) = status.prefill
+            && total > 0
+        {
+            text.push_str(&format!(" · prefill {}%", done.min(total) * 100 / total));
+        }
+        segments.push((8, text));
+    }
+    segments.push((5, truncate_chars(&status.model_line, 40)));
+    if !status.mode.is_empty() {
+        segments.push((6, status.mode.clone()));
+    }
+    let used = status.context_used().unwrap_or(0);
+    if let Some(percent) = (used * 100).checked_div(status.context_size) {
+        segments.push((
+            7,
+            format!(
+                "ctx {}/{} {}%",
+                format_tokens(used),
+                format_tokens(status.context_size),
+                percent
+            ),
+        ));
+    }
+    if let (Some(usage), Some(hit)) = (status.last_usage, status.cache_hit_percent()) {
+        segments.push((
+            3,
+            format!(
+                "cache {hit}% ({} reused, {} new)",
+                format_tokens(usage.reused_tokens),
+                format_tokens(usage.prefilled_tokens)
+            ),
+        ));
+    }
+    if let Some(speed) = status.tokens_per_second() {
+        segments.push((4, format!("{speed:.1} tok/s")));
+    }
+    let width = usize::from(area.width);
+    let separator = " │ ";
+    let fits = |segments: &[(u8, String)]| {
+        let text: usize = segments
+            .iter()
+            .map(|(_, s)| super::wrap::str_width(s))
+            .sum();
+        1 + text + separator.len() * segments.len().saturating_sub(1) <= width
+    };
+    while segments.len() > 1 && !fits(&segments) {
+        if let Some(lowest) = segments
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+        {
+            segments.remove(lowest);
+        }
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (i, (priority, text)) in segments.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(separator, base.add_modifier(Modifier::DIM)));
+        }
+        let style = if priority >= 8 {
+            base.add_modifier(Modifier::BOLD)
+        } else {
+            base
+        };
+        spans.push(Span::styled(text, style));
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage() -> TokenUsage {
+        TokenUsage {
+            prompt_tokens: 12_000,
+            reused_tokens: 11_400,
+            prefilled_tokens: 600,
+            generated_tokens: 300,
+            prefill_ms: 500,
+            generation_ms: 10_000,
+            context_size: 131_072,
+        }
+    }
+
+    #[test]
+    fn derived_numbers() {
+        let status = StatusInfo {
+            last_usage: Some(usage()),
+            ..StatusInfo::default()
+        };
+        assert_eq!(status.context_used(), Some(12_300));
+        assert_eq!(status.cache_hit_percent(), Some(95));
+        assert_eq!(status.tokens_per_second(), Some(30.0));
+    }
+
+    #[test]
+    fn narrow_status_drops_low_priority_segments() {
+        let status = StatusInfo {
+            model_line: "gemma-4-E4B Q4_K_M".into(),
+            mode: "ask".into(),
+            context_size: 131_072,
+            last_usage: Some(usage()),
+            ..StatusInfo::default()
+        };
+        let area = Rect::new(0, 0, 30, 1);
+        let mut buf = Buffer::empty(area);
+        render_status(
+            &status,
+            Instant::now(),
+            area,
+            &mut buf,
+            &Theme::monochrome(),
+        );
+        let row: String = (0..30).map(|x| buf[(x, 0)].symbol()).collect();
+        assert_eq!(row.trim_end(), " ask │ ctx 12.3k/131.1k 9%");
+    }
+}

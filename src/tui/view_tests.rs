@@ -1,0 +1,367 @@
+//! Snapshot tests of every view, drawn into ratatui's `TestBackend`.
+
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::App;
+use super::render::render;
+use super::theme::{Role, Theme};
+use crate::protocol::{Event, TokenUsage, TurnEnd};
+
+const DIFF: &str = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,4 +1,4 @@\n pub fn add(a: i32, b: i32) -> i32 {\n-    a - b\n+    a + b\n }\n";
+
+fn app() -> App {
+    let mut app = App::new(
+        Theme::dark(),
+        "gemma-4-E4B Q4_K_M".into(),
+        std::env::temp_dir(),
+        "ask".into(),
+    );
+    app.resize(80, 20);
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|frame| render(app, frame)).expect("draw");
+    terminal
+}
+
+fn feed(app: &mut App, events: Vec<Event>) {
+    for event in events {
+        app.handle_event(event);
+    }
+}
+
+fn usage() -> TokenUsage {
+    TokenUsage {
+        prompt_tokens: 8_200,
+        reused_tokens: 7_900,
+        prefilled_tokens: 300,
+        generated_tokens: 412,
+        prefill_ms: 240,
+        generation_ms: 9_800,
+        context_size: 32_768,
+    }
+}
+
+fn user_turn(app: &mut App, text: &str) {
+    app.composer.set_text(text);
+    app.handle_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+}
+
+#[test]
+fn empty() {
+    insta::assert_snapshot!(draw(&app(), 80, 12).backend());
+}
+
+#[test]
+fn streaming_thinking() {
+    let mut app = app();
+    user_turn(&mut app, "Why does the test fail?");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ThinkingDelta {
+                delta: "The test compares `add(2, 2)` with 4.\n".into(),
+            },
+            Event::ThinkingDelta {
+                delta: "Let me read src/lib.rs to see the implementation".into(),
+            },
+        ],
+    );
+    app.tick(app.now() + Duration::from_secs(3));
+    insta::assert_snapshot!(draw(&app, 80, 14).backend());
+}
+
+#[test]
+fn collapsed_thinking() {
+    let mut app = app();
+    user_turn(&mut app, "Why does the test fail?");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ThinkingDelta {
+                delta: "line one\nline two\nline three".into(),
+            },
+            Event::TextDelta {
+                delta: "The function **subtracts** instead of adding.".into(),
+            },
+            Event::TokenUsage { usage: usage() },
+            Event::TurnComplete {
+                reason: TurnEnd::Completed,
+                final_text: String::new(),
+            },
+        ],
+    );
+    insta::assert_snapshot!(draw(&app, 80, 12).backend());
+}
+
+#[test]
+fn markdown_with_code() {
+    let mut app = app();
+    feed(&mut app, vec![
+        Event::TurnStarted { turn: 1 },
+        Event::TextDelta {
+            delta: "## Fix\n\nChange `a - b` to `a + b`:\n\n```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a + b // was: a - b\n}\n```\n\n1. Edit *src/lib.rs*\n2. Run `cargo test`\n\n> Tests pass afterwards.".into(),
+        },
+        Event::TurnComplete { reason: TurnEnd::Completed, final_text: String::new() },
+    ]);
+    let terminal = draw(&app, 80, 20);
+    // The code is highlighted: its keyword and identifier columns differ in colour.
+    let buffer = terminal.backend().buffer();
+    let row = (0..20)
+        .find(|&y| buffer[(0, y)].symbol() == "p" && buffer[(1, y)].symbol() == "u")
+        .expect("code row");
+    assert_ne!(
+        buffer[(0, row)].fg,
+        buffer[(11, row)].fg,
+        "syntax colours differ"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn tool_cells() {
+    let mut app = app();
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ToolCallBegin {
+                call_id: "1".into(),
+                name: "read".into(),
+                arguments: serde_json::json!({"path": "src/lib.rs"}),
+            },
+            Event::ToolCallEnd {
+                call_id: "1".into(),
+                name: "read".into(),
+                summary: "read 42 lines".into(),
+                is_error: false,
+                diff: None,
+                output: "pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}".into(),
+                duration_ms: 3,
+            },
+            Event::ToolCallBegin {
+                call_id: "2".into(),
+                name: "shell".into(),
+                arguments: serde_json::json!({"command": "cargo test --quiet"}),
+            },
+            Event::ToolCallEnd {
+                call_id: "2".into(),
+                name: "shell".into(),
+                summary: "exit 101: 1 test failed".into(),
+                is_error: true,
+                diff: None,
+                output: "test add ... FAILED".into(),
+                duration_ms: 2_350,
+            },
+            Event::ToolCallBegin {
+                call_id: "3".into(),
+                name: "grep".into(),
+                arguments: serde_json::json!({"pattern": "fn add"}),
+            },
+        ],
+    );
+    insta::assert_snapshot!("tool_cells_collapsed", draw(&app, 80, 14).backend());
+    app.handle_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('o'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    insta::assert_snapshot!("tool_cells_expanded", draw(&app, 80, 16).backend());
+}
+
+#[test]
+fn diff() {
+    let mut app = app();
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ToolCallBegin {
+                call_id: "e1".into(),
+                name: "edit".into(),
+                arguments: serde_json::json!({"path": "src/lib.rs"}),
+            },
+            Event::ToolCallEnd {
+                call_id: "e1".into(),
+                name: "edit".into(),
+                summary: "1 replacement".into(),
+                is_error: false,
+                diff: Some(DIFF.into()),
+                output: "ok".into(),
+                duration_ms: 1,
+            },
+        ],
+    );
+    let terminal = draw(&app, 80, 14);
+    let buffer = terminal.backend().buffer();
+    let theme = Theme::dark();
+    let colour_of_row_starting = |prefix: &str| {
+        (0..14).find_map(|y| {
+            let row: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+            row.trim_start()
+                .starts_with(prefix)
+                .then(|| buffer[(4, y)].fg)
+        })
+    };
+    assert_eq!(
+        colour_of_row_starting("-    a - b"),
+        theme.colour(Role::DiffRemove)
+    );
+    assert_eq!(
+        colour_of_row_starting("+    a + b"),
+        theme.colour(Role::DiffAdd)
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn approval_overlay() {
+    let mut app = app();
+    user_turn(&mut app, "clean the build");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ApprovalRequest {
+                call_id: "s1".into(),
+                name: "shell".into(),
+                preview: "rm -rf target/debug".into(),
+                editable_command: true,
+            },
+        ],
+    );
+    insta::assert_snapshot!("approval_command", draw(&app, 80, 14).backend());
+    feed(
+        &mut app,
+        vec![Event::ApprovalRequest {
+            call_id: "e2".into(),
+            name: "edit".into(),
+            preview: DIFF.into(),
+            editable_command: false,
+        }],
+    );
+    app.handle_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('y'),
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    let terminal = draw(&app, 80, 16);
+    let buffer = terminal.backend().buffer();
+    let add = Theme::dark().colour(Role::DiffAdd);
+    assert!(
+        (0..80).any(|x| (0..16).any(|y| Some(buffer[(x, y)].fg) == add)),
+        "diff preview is coloured"
+    );
+    insta::assert_snapshot!("approval_diff", terminal.backend());
+}
+
+#[test]
+fn command_popup() {
+    let mut app = app();
+    app.composer.set_text("/c");
+    insta::assert_snapshot!(draw(&app, 80, 14).backend());
+}
+
+#[test]
+fn file_picker() {
+    let mut app = app();
+    app.set_files(vec![
+        "Cargo.toml".into(),
+        "README.md".into(),
+        "src/lib.rs".into(),
+        "src/main.rs".into(),
+        "src/tui/app.rs".into(),
+        "tests/cli.rs".into(),
+    ]);
+    app.composer.set_text("explain @srs");
+    insta::assert_snapshot!(draw(&app, 80, 14).backend());
+}
+
+#[test]
+fn status_line() {
+    let mut app = app();
+    feed(
+        &mut app,
+        vec![
+            Event::SessionConfigured {
+                session_id: "2026-11-28-abc".into(),
+                model: "gemma-4-E4B-it Q4_K_M, 4.5B params".into(),
+                mode: "auto-edit".into(),
+                context_size: 32_768,
+            },
+            Event::TokenUsage { usage: usage() },
+            Event::TurnStarted { turn: 2 },
+            Event::PrefillProgress {
+                done: 1_500,
+                total: 6_000,
+            },
+        ],
+    );
+    app.tick(app.now() + Duration::from_millis(12_400));
+    insta::assert_snapshot!("status_working", draw(&app, 120, 6).backend());
+    feed(
+        &mut app,
+        vec![Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        }],
+    );
+    insta::assert_snapshot!("status_idle", draw(&app, 120, 6).backend());
+}
+
+#[test]
+fn narrow_terminal() {
+    let mut app = app();
+    app.resize(40, 20);
+    user_turn(
+        &mut app,
+        "Rename the function `add` to `sum` everywhere, please — 日本語 too.",
+    );
+    feed(&mut app, vec![
+        Event::TurnStarted { turn: 1 },
+        Event::ThinkingDelta { delta: "Find the callers first.".into() },
+        Event::ToolCallBegin {
+            call_id: "g".into(),
+            name: "grep".into(),
+            arguments: serde_json::json!({"pattern": "add("}),
+        },
+        Event::ToolCallEnd {
+            call_id: "g".into(),
+            name: "grep".into(),
+            summary: "3 matches in 2 files".into(),
+            is_error: false,
+            diff: None,
+            output: String::new(),
+            duration_ms: 14,
+        },
+        Event::TextDelta { delta: "Renamed in **2 files**; the long explanation wraps at word boundaries on narrow terminals.".into() },
+        Event::TokenUsage { usage: usage() },
+        Event::TurnComplete { reason: TurnEnd::Completed, final_text: String::new() },
+    ]);
+    app.composer
+        .set_text("a long draft message that wraps inside the composer box");
+    insta::assert_snapshot!(draw(&app, 40, 20).backend());
+}
+
+#[test]
+fn scrolled_up_shows_marker() {
+    let mut app = app();
+    for i in 0..40 {
+        app.handle_event(Event::Warning {
+            message: format!("warning number {i}"),
+        });
+    }
+    app.handle_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::PageUp,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    insta::assert_snapshot!(draw(&app, 80, 20).backend());
+}

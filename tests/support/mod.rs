@@ -1,0 +1,39 @@
+//! Shared helpers for the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+/// Model-loading tests take this lock: two llama.cpp contexts sharing 2 cores crawl.
+pub fn model_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The test-model cache: `$GEM_TEST_CACHE` or `~/.cache/gem/test-models`.
+pub fn test_cache() -> PathBuf {
+    std::env::var_os("GEM_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs::cache_dir().unwrap().join("gem").join("test-models"))
+}
+
+/// A file from the test cache (or an explicit env override). In CI a missing file fails the
+/// test; elsewhere the test is skipped with a note saying how to fetch it.
+pub fn cached_file(env: &str, name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| test_cache().join(name));
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{} is missing in CI: run scripts/test (it fetches test models)", path.display());
+    }
+    eprintln!("skipping: {} not found (run scripts/test to fetch it)", path.display());
+    None
+}
+
+/// The Gemma 3 270M Q4_K_M test model.
+pub fn real_model() -> Option<PathBuf> {
+    cached_file("GEM_TEST_MODEL", "gemma-3-270m-q4_k_m.gguf")
+}
