@@ -17,8 +17,10 @@ use gem::gemma::{
 fn sample_output() -> String {
     let mut out = String::new();
     for i in 0..200 {
-        out.push_str("<|channel>thought\nThe build fails in src/lib.rs; I should read the file and \
-                      look at the function `parse` around line 120 before editing it.\n<channel|>");
+        out.push_str(
+            "<|channel>thought\nThe build fails in src/lib.rs; I should read the file and \
+                      look at the function `parse` around line 120 before editing it.\n<channel|>",
+        );
         out.push_str("Let me look at the code first, then fix the off-by-one error. ");
         out.push_str(&format!(
             "<|tool_call>call:edit_file{{edits:[{{new:<|\"|>fn parse(input: &str) -> Result<Ast, Error> {{\n    let n = input.len() - 1;\n}}<|\"|>,\
@@ -63,7 +65,9 @@ fn bench_parser(c: &mut Criterion) {
 fn long_conversation() -> (Conversation, RenderOptions) {
     let mut conv = Conversation::new(Some("You are gem, a coding agent. Be precise.".into()));
     for i in 0..100 {
-        conv.push_user(format!("Step {i}: please fix the failing test in module {i}."));
+        conv.push_user(format!(
+            "Step {i}: please fix the failing test in module {i}."
+        ));
         conv.extend_model([
             ModelPart::Thinking(format!("I need to read module {i} first.")),
             ModelPart::ToolCall(ToolCall {
@@ -99,7 +103,9 @@ fn bench_render(c: &mut Criterion) {
     let bytes = render(&conv, &opts).expect("renders").len();
     let mut group = c.benchmark_group("render");
     group.throughput(Throughput::Bytes(bytes as u64));
-    group.bench_function("200_turns", |b| b.iter(|| render(black_box(&conv), &opts).map(|s| s.len())));
+    group.bench_function("200_turns", |b| {
+        b.iter(|| render(black_box(&conv), &opts).map(|s| s.len()))
+    });
     group.finish();
 }
 

@@ -2,12 +2,14 @@
 //!
 //! `warm`: caches filled (the steady state while the user scrolls or a spinner animates).
 //! `streaming`: one text delta appended to the last answer, then a frame (the streaming case).
-//! `cold`: a fresh width, so every cell is rendered again (what a resize costs).
+//! `cold`: a fresh width after a resize: following the stream only the visible cells are
+//! rendered; scrolled up, every cell is (its height is needed for the scroll position).
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use gem::protocol::{Event, TurnEnd};
 use gem::tui::{App, Theme, render};
 use ratatui::Terminal;
@@ -120,19 +122,32 @@ fn bench_frame(c: &mut Criterion) {
         })
     });
 
+    // A fresh transcript: the streaming benchmark above grew the last answer a lot.
+    let mut app = big_app();
     let mut group = c.benchmark_group("tui_frame_cold");
     group.sample_size(10);
-    let mut width = WIDTH;
-    group.bench_function("resize_10k_lines", |b| {
-        b.iter(|| {
-            // Alternate widths so every frame re-renders every cell.
-            width = if width == WIDTH { WIDTH - 1 } else { WIDTH };
-            terminal.backend_mut().resize(width, HEIGHT);
-            terminal
-                .draw(|frame| render(black_box(&app), frame))
-                .expect("draw");
-        })
-    });
+    for scrolled in [false, true] {
+        if scrolled {
+            // Scrolled up, the view needs every cell's height: every cell is rendered again.
+            app.handle_key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE));
+        }
+        let name = if scrolled {
+            "resize_scrolled_up"
+        } else {
+            "resize_following"
+        };
+        let mut width = WIDTH;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // Alternate widths so no cached rendering fits.
+                width = if width == WIDTH { WIDTH - 1 } else { WIDTH };
+                terminal.backend_mut().resize(width, HEIGHT);
+                terminal
+                    .draw(|frame| render(black_box(&app), frame))
+                    .expect("draw");
+            })
+        });
+    }
     group.finish();
 }
 

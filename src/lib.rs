@@ -1,11 +1,18 @@
 //! gem: a terminal coding agent running Gemma 4 in-process through llama.cpp.
 //!
-//! The flow: frontends (`tui`, `exec`) send [`protocol::Op`]s to the agent core and render the
-//! [`protocol::Event`]s it reports; the core renders conversations in Gemma 4's native format
-//! (`gemma`), runs tools (`tools`), and drives the [`engine`], which owns llama.cpp on its own
+//! The flow: frontends (`tui`, `exec`) send [`protocol::Op`]s to the [`agent`] core and render
+//! the [`protocol::Event`]s it reports; the core renders conversations in Gemma 4's native format
+//! ([`gemma`]), runs [`tools`], and drives the [`engine`], which owns llama.cpp on its own
 //! thread.
 
+pub mod agent;
 pub mod engine;
+pub mod exec;
+pub mod gemma;
 pub mod protocol;
 pub mod repo;
 pub mod session;
+pub mod tools;
+pub mod cli;
+pub mod setup;
+pub mod tui;

@@ -1,7 +1,365 @@
-fn main() {
-    let config = gem::engine::EngineConfig::new(std::env::args().nth(1).unwrap_or_default());
-    match gem::engine::open(&config) {
-        Ok(b) => println!("{}", b.info().summary()),
-        Err(e) => eprintln!("error: {e}"),
+//! The `gem` binary: parses flags and hands over to a frontend.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use gem::agent::{Mode, spawn};
+use gem::cli::{CacheAction, Cli, Command, DebugAction, FailOnArg, OutputFormat, ReviewFormatArg};
+use gem::exec::exit_code;
+use gem::exec::headless::{Stdout, run_task};
+use gem::protocol::{Attachment, Op, TurnEnd};
+use gem::setup::{AgentSetup, FileConfig, build_agent, engine_config, file_config, open_backend};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("gem: error: {e:#}");
+            ExitCode::from(exit_code::ERROR as u8)
+        }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let file = file_config()?;
+    match &cli.command {
+        Some(Command::Debug { action }) => return debug(&cli, &file, action),
+        Some(Command::Cache { action }) => return cache(action),
+        Some(Command::Bench { prompt, generate, followup, json, repo }) => {
+            return bench(&cli, &file, *prompt, *generate, *followup, *json, repo.clone());
+        }
+        Some(Command::Review { base, format, fail_on }) => {
+            return review(&cli, &file, base.as_deref(), *format, *fail_on);
+        }
+        None => {}
+    }
+    match cli.prompt.clone() {
+        Some(prompt) => print_mode(&cli, &file, prompt),
+        None => interactive(&cli, &file),
+    }
+}
+
+fn project_root() -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(git2::Repository::discover(&cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
+        .unwrap_or(cwd))
+}
+
+/// Piped stdin, if any (never blocks on a terminal).
+fn piped_stdin() -> anyhow::Result<Option<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+    Ok((!text.is_empty()).then_some(text))
+}
+
+/// Ctrl-C interrupts the task (the agent answers with an interrupted turn).
+fn forward_ctrl_c(ops: std::sync::mpsc::Sender<Op>) {
+    let _ = ctrlc::set_handler(move || {
+        let _ = ops.send(Op::Interrupt);
+    });
+}
+
+fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i32> {
+    let stdin = piped_stdin()?;
+    let (prompt, attachments) = match (prompt.as_str(), stdin) {
+        ("-", Some(text)) => (text, Vec::new()),
+        ("-", None) => anyhow::bail!("-p - reads the prompt from stdin, but stdin is empty"),
+        (_, Some(text)) => (prompt.clone(), vec![Attachment { label: "stdin".into(), content: text }]),
+        (_, None) => (prompt.clone(), Vec::new()),
+    };
+    let root = project_root()?;
+    let config = engine_config(&cli.model, file)?;
+    let (backend, template) = open_backend(&config)?;
+    let workspace = if cli.patch {
+        Some(gem::exec::patch_workspace::PatchWorkspace::create(&root)?)
+    } else {
+        None
+    };
+    let agent_root = workspace.as_ref().map_or(root.clone(), |w| w.root().to_path_buf());
+    let agent = build_agent(
+        cli,
+        file,
+        backend,
+        template,
+        AgentSetup {
+            root: &agent_root,
+            extra_instructions: cli.patch.then_some(include_str!("../prompts/patch.md")),
+            default_mode: Mode::AutoEdit,
+            interactive: false,
+            prompt_hint: &prompt,
+            pack_repo: true,
+        },
+    )?;
+    let handle = spawn(agent);
+    forward_ctrl_c(handle.ops.clone());
+    let stream = if cli.output_format == OutputFormat::StreamJson {
+        Stdout::StreamJson
+    } else {
+        Stdout::Quiet
+    };
+    let mut stdout = std::io::stdout();
+    let result = run_task(&handle, &prompt, attachments, stream, &mut stdout);
+    let _ = handle.ops.send(Op::Shutdown);
+    let mut code = exit_code::for_turn_end(&result.end);
+
+    if let Some(workspace) = workspace {
+        let patch = workspace.diff()?;
+        if let Some(out) = &cli.out {
+            std::fs::write(out, &patch).with_context(|| format!("writing {}", out.display()))?;
+        }
+        if code == exit_code::SUCCESS && patch.is_empty() {
+            eprintln!(
+                "gem: the task finished without changing any file{}",
+                if result.denied_calls > 0 {
+                    format!(" ({} tool calls were denied)", result.denied_calls)
+                } else {
+                    String::new()
+                }
+            );
+            code = exit_code::NO_CHANGE;
+        } else if code == exit_code::SUCCESS && cli.out.is_none() {
+            print!("{patch}");
+        }
+        return Ok(code);
+    }
+    match cli.output_format {
+        OutputFormat::Text => {
+            if !result.final_text.is_empty() {
+                writeln!(stdout, "{}", result.final_text)?;
+            }
+        }
+        OutputFormat::Json => writeln!(stdout, "{}", serde_json::to_string(&result)?)?,
+        OutputFormat::StreamJson => {}
+    }
+    Ok(code)
+}
+
+fn review(
+    cli: &Cli,
+    file: &FileConfig,
+    base: Option<&str>,
+    format: ReviewFormatArg,
+    fail_on: FailOnArg,
+) -> anyhow::Result<i32> {
+    use gem::exec::review_findings::{FailOn, ReviewFormat, format_findings, parse_findings, should_fail};
+    let root = project_root()?;
+    let diff = match base {
+        Some(rev) => gem::exec::diff_input::diff_against(&root, rev)?,
+        None => piped_stdin()?.ok_or_else(|| {
+            anyhow::anyhow!("nothing to review: pipe a diff in (git diff | gem review) or pass --base REV")
+        })?,
+    };
+    if diff.trim().is_empty() {
+        eprintln!("gem: the diff is empty: nothing to review");
+        return Ok(exit_code::SUCCESS);
+    }
+    let summary = gem::exec::diff_input::summarize_diff(&diff);
+    eprintln!(
+        "gem: reviewing {} files (+{} -{})",
+        summary.files.len(),
+        summary.added,
+        summary.removed
+    );
+    let config = engine_config(&cli.model, file)?;
+    let (backend, template) = open_backend(&config)?;
+    let instructions = include_str!("../prompts/review.md");
+    let agent = build_agent(
+        cli,
+        file,
+        backend,
+        template,
+        AgentSetup {
+            root: &root,
+            extra_instructions: None,
+            default_mode: Mode::ReadOnly,
+            interactive: false,
+            prompt_hint: &summary.files.join(" "),
+            pack_repo: true,
+        },
+    )?;
+    let handle = spawn(agent);
+    forward_ctrl_c(handle.ops.clone());
+    let result = run_task(
+        &handle,
+        instructions,
+        vec![Attachment { label: "diff".into(), content: diff }],
+        Stdout::Quiet,
+        &mut std::io::stdout(),
+    );
+    let _ = handle.ops.send(Op::Shutdown);
+    if result.end != TurnEnd::Completed {
+        return Ok(exit_code::for_turn_end(&result.end));
+    }
+    let findings = parse_findings(&result.final_text)
+        .map_err(|e| anyhow::anyhow!("the model's review could not be read: {e}"))?;
+    let format = match format {
+        ReviewFormatArg::Text => ReviewFormat::Text,
+        ReviewFormatArg::Json => ReviewFormat::Json,
+        ReviewFormatArg::Github => ReviewFormat::Github,
+    };
+    println!("{}", format_findings(&findings, format).trim_end());
+    let fail_on = match fail_on {
+        FailOnArg::Error => FailOn::Error,
+        FailOnArg::Warning => FailOn::Warning,
+        FailOnArg::Never => FailOn::Never,
+    };
+    Ok(if should_fail(&findings, fail_on) {
+        exit_code::REVIEW_FINDINGS
+    } else {
+        exit_code::SUCCESS
+    })
+}
+
+fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
+    let root = project_root()?;
+    let config = engine_config(&cli.model, file)?;
+    let (backend, template) = open_backend(&config)?;
+    let model_line = backend.info().summary();
+    let agent = build_agent(
+        cli,
+        file,
+        backend,
+        template,
+        AgentSetup {
+            root: &root,
+            extra_instructions: None,
+            default_mode: Mode::Ask,
+            interactive: true,
+            prompt_hint: "",
+            pack_repo: true,
+        },
+    )?;
+    let mode = cli.mode.clone().unwrap_or_else(|| "ask".into());
+    let handle = spawn(agent);
+    let theme_name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
+    let theme = gem::tui::Theme::load(&theme_name)?;
+    gem::tui::run(
+        gem::tui::TuiConfig {
+            theme,
+            model_line,
+            project_root: root,
+            mode,
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        },
+        handle.ops.clone(),
+        handle.events,
+    )?;
+    let _ = handle.ops.send(Op::Shutdown);
+    Ok(exit_code::SUCCESS)
+}
+
+fn bench(
+    cli: &Cli,
+    file: &FileConfig,
+    prompt: usize,
+    generate: usize,
+    followup: usize,
+    json: bool,
+    repo: Option<PathBuf>,
+) -> anyhow::Result<i32> {
+    let config = engine_config(&cli.model, file)?;
+    if let Some(repo) = repo {
+        let backend = gem::engine::open(&config)?;
+        let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
+        let stats = gem::repo::pack_stats(&repo, &counter)?;
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(exit_code::SUCCESS);
+    }
+    let params = gem::engine::bench::BenchParams {
+        prompt_tokens: prompt,
+        gen_tokens: generate,
+        followup_tokens: followup,
+    };
+    let report = gem::engine::bench::run(&config, &params, &mut |stage| eprintln!("gem bench: {stage}…"))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("model            {}", report.model);
+        println!("threads          {}", report.threads);
+        println!("prompt           {:.1} tok/s", report.pp_tok_s);
+        println!("generation       {:.1} tok/s", report.tg_tok_s);
+        println!(
+            "follow-up        {} reused, {} prefilled: {:.0} ms vs {:.0} ms fresh ({:.1}x)",
+            report.followup_reused_tokens,
+            report.followup_prefilled_tokens,
+            report.followup_ms,
+            report.fresh_ms,
+            report.followup_speedup
+        );
+        println!(
+            "warm start       {:.0} ms from disk vs {:.0} ms prefill ({:.1}x, state {} KiB)",
+            report.warm_start_ms,
+            report.cold_prefill_ms,
+            report.warm_start_speedup,
+            report.state_file_bytes / 1024
+        );
+        println!("peak memory      {:.0} MiB", report.peak_rss_mib);
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+fn cache(action: &CacheAction) -> anyhow::Result<i32> {
+    let dir = gem::engine::config::default_state_dir()
+        .ok_or_else(|| anyhow::anyhow!("no cache directory on this system"))?;
+    match action {
+        CacheAction::Ls => {
+            let entries = gem::engine::state_cache::list(&dir);
+            let total: u64 = entries.iter().map(|e| e.bytes).sum();
+            for e in &entries {
+                println!(
+                    "{:>10} KiB  {:>7} tokens  idle {:>6}s  {}",
+                    e.bytes / 1024,
+                    e.n_tokens,
+                    e.idle_secs,
+                    e.path.display()
+                );
+            }
+            println!("{} files, {} MiB in {}", entries.len(), total >> 20, dir.display());
+        }
+        CacheAction::Clear => {
+            let freed = gem::engine::state_cache::clear(&dir);
+            println!("freed {} MiB in {}", freed >> 20, dir.display());
+        }
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+fn debug(cli: &Cli, file: &FileConfig, action: &DebugAction) -> anyhow::Result<i32> {
+    match action {
+        DebugAction::Render { input } => {
+            let text = if input.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s
+            } else {
+                std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?
+            };
+            let value: serde_json::Value = serde_json::from_str(&text).context("the input is not JSON")?;
+            let chat = gem::gemma::OpenAiChat::from_json(&value)?;
+            let (conversation, opts) = chat.to_conversation()?;
+            print!("{}", gem::gemma::render(&conversation, &opts)?);
+        }
+        DebugAction::Parse => {
+            let mut raw = String::new();
+            std::io::stdin().read_to_string(&mut raw)?;
+            let events = gem::gemma::StreamParser::parse_all(gem::gemma::ParseOptions::default(), &raw);
+            print!("{}", gem::gemma::openai::events_to_jsonl(&events));
+        }
+        DebugAction::ModelInfo => {
+            let config = engine_config(&cli.model, file)?;
+            let (backend, _) = open_backend(&config)?;
+            println!("{}", serde_json::to_string_pretty(backend.info())?);
+        }
+    }
+    Ok(exit_code::SUCCESS)
 }

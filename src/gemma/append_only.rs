@@ -1,4 +1,4 @@
-//! Checks of the append-only behaviour documented in [`crate::gemma::render`]:
+//! Checks of the append-only behaviour documented in [`crate::gemma::render`](mod@crate::gemma::render):
 //! render, let a scripted model generate, parse, append, render again, and
 //! compare prefixes.
 
@@ -45,7 +45,8 @@ fn common_prefix(a: &str, b: &str) -> usize {
     }
 }
 
-const CALL: &str = "<|tool_call>call:read_file{path:<|\"|>src/main.rs<|\"|>}<tool_call|><|tool_response>";
+const CALL: &str =
+    "<|tool_call>call:read_file{path:<|\"|>src/main.rs<|\"|>}<tool_call|><|tool_response>";
 
 fn options(variant: Variant, thinking: bool, preserve_thinking: bool) -> RenderOptions {
     RenderOptions {
@@ -71,7 +72,10 @@ fn thinking_turn_is_append_only_until_the_next_user_message() {
             append_generation(&mut conv, &p0, &g1);
             append_result(&mut conv, "fn main() {}");
             let p1 = render(&conv, &opts).unwrap();
-            assert!(p1.starts_with(&format!("{p0}{g1}")), "step 1 is append-only");
+            assert!(
+                p1.starts_with(&format!("{p0}{g1}")),
+                "step 1 is append-only"
+            );
             assert!(p1.ends_with("<tool_response|><|channel>thought\n"));
 
             let g2 = "An empty main.\n<channel|>It only has an empty `main`.<turn|>";
@@ -86,7 +90,9 @@ fn thinking_turn_is_append_only_until_the_next_user_message() {
                 // Diverges at the first thought of the turn.
                 assert_eq!(kept, p0.len());
             }
-            assert!(p2.ends_with("It only has an empty `main`.<turn|>\n<|turn>user\nThanks<turn|>\n<|turn>model\n"));
+            assert!(p2.ends_with(
+                "It only has an empty `main`.<turn|>\n<|turn>user\nThanks<turn|>\n<|turn>model\n"
+            ));
         }
     }
 }
@@ -122,12 +128,18 @@ fn large_model_without_thinking_loses_the_empty_thought_once_per_turn() {
     append_generation(&mut conv, &p0, CALL);
     append_result(&mut conv, "fn main() {}");
     let p1 = render(&conv, &opts).unwrap();
-    assert_eq!(common_prefix(&format!("{p0}{CALL}"), &p1), p0.len() - empty_thought.len());
+    assert_eq!(
+        common_prefix(&format!("{p0}{CALL}"), &p1),
+        p0.len() - empty_thought.len()
+    );
     let g2 = "It is empty.<turn|>";
     append_generation(&mut conv, &p1, g2);
     conv.push_user("ok");
     let p2 = render(&conv, &opts).unwrap();
-    assert!(p2.starts_with(&format!("{p1}{g2}")), "later steps are append-only");
+    assert!(
+        p2.starts_with(&format!("{p1}{g2}")),
+        "later steps are append-only"
+    );
 }
 
 /// A thought written without the final newline costs the tail after it.

@@ -22,10 +22,10 @@ pub fn parse_call(raw: &str, tools: &[ToolDeclaration]) -> Result<ToolCall, Stri
         return Err("empty call".into());
     }
     let body = text.strip_prefix("call:").unwrap_or(text).trim_start();
-    if body.starts_with('{') {
-        if let Some(call) = json_call(body) {
-            return Ok(call);
-        }
+    if body.starts_with('{')
+        && let Some(call) = json_call(body)
+    {
+        return Ok(call);
     }
     let name_end = body.find('{').unwrap_or(body.len());
     let name = body[..name_end].trim();
@@ -48,7 +48,10 @@ pub fn parse_call(raw: &str, tools: &[ToolDeclaration]) -> Result<ToolCall, Stri
     let args = &body[name_end..];
     let parsed = parse_lenient(args, schema).map_err(|e| e.to_string())?;
     let trailing = args[parsed.consumed..].trim();
-    if !trailing.chars().all(|c| matches!(c, '}' | ')' | ']' | ';' | ',')) {
+    if !trailing
+        .chars()
+        .all(|c| matches!(c, '}' | ')' | ']' | ';' | ','))
+    {
         return Err(format!("unexpected text after the arguments: {trailing:?}"));
     }
     Ok(ToolCall {
@@ -70,7 +73,9 @@ fn json_call(body: &str) -> Option<ToolCall> {
         Value::String(text) => serde_json::from_str(&text).ok()?,
         other => other,
     };
-    arguments.is_object().then_some(ToolCall { name, arguments })
+    arguments
+        .is_object()
+        .then_some(ToolCall { name, arguments })
 }
 
 #[cfg(test)]
@@ -90,15 +95,30 @@ mod tests {
     #[test]
     fn parses_canonical_and_quirky_calls() {
         let cases = [
-            ("call:shell{command:<|\"|>ls<|\"|>}", json!({"command": "ls"})),
-            ("call:shell{command:<|\"|>ls<|\"|>", json!({"command": "ls"})),
+            (
+                "call:shell{command:<|\"|>ls<|\"|>}",
+                json!({"command": "ls"}),
+            ),
+            (
+                "call:shell{command:<|\"|>ls<|\"|>",
+                json!({"command": "ls"}),
+            ),
             ("call:shell{command:<|\"|>ls}", json!({"command": "ls"})),
             ("call:shell{command:'ls -a'}", json!({"command": "ls -a"})),
-            ("call:shell{command:ls -a, /tmp,timeout:5}", json!({"command": "ls -a, /tmp", "timeout": 5})),
-            (" call:shell{command:<|\"|>ls<|\"|>}} ", json!({"command": "ls"})),
+            (
+                "call:shell{command:ls -a, /tmp,timeout:5}",
+                json!({"command": "ls -a, /tmp", "timeout": 5}),
+            ),
+            (
+                " call:shell{command:<|\"|>ls<|\"|>}} ",
+                json!({"command": "ls"}),
+            ),
             ("shell{timeout:5}", json!({"timeout": 5})),
             ("call:shell", json!({})),
-            ("{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}", json!({"command": "ls"})),
+            (
+                "{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}",
+                json!({"command": "ls"}),
+            ),
         ];
         for (raw, args) in cases {
             let call = parse_call(raw, &tools()).unwrap_or_else(|e| panic!("{raw}: {e}"));
@@ -109,7 +129,14 @@ mod tests {
 
     #[test]
     fn reports_malformed_calls() {
-        for raw in ["", "call:", "call:{a:1}", "call:bad name{a:1}", "call:f{a 1}", "call:f{a:1} extra"] {
+        for raw in [
+            "",
+            "call:",
+            "call:{a:1}",
+            "call:bad name{a:1}",
+            "call:f{a 1}",
+            "call:f{a:1} extra",
+        ] {
             assert!(parse_call(raw, &[]).is_err(), "{raw:?} should fail");
         }
     }

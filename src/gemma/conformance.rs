@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::gemma::conversation::{Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn};
+use crate::gemma::conversation::{
+    Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn,
+};
 use crate::gemma::declaration::ToolDeclaration;
 use crate::gemma::openai::OpenAiChat;
 use crate::gemma::render::{RenderOptions, Variant, render};
@@ -42,8 +44,12 @@ fn template_source(variant: Variant) -> String {
         Variant::Large => "31b_chat_template.jinja",
     };
     let path = templates_dir().join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {} (set GEM_GEMMA4_TEMPLATES): {e}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} (set GEM_GEMMA4_TEMPLATES): {e}",
+            path.display()
+        )
+    })
 }
 
 fn template(variant: Variant) -> ChatTemplate {
@@ -74,12 +80,22 @@ fn check_chat(name: &str, template: &ChatTemplate, chat: &Value) -> Result<(), S
 fn corpus_renders_like_the_reference_templates() {
     let dir = corpus_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read corpus {} (set GEM_GEMMA4_CORPUS): {e}", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot read corpus {} (set GEM_GEMMA4_CORPUS): {e}",
+                dir.display()
+            )
+        })
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 30, "only {} corpus files in {}", files.len(), dir.display());
+    assert!(
+        files.len() >= 30,
+        "only {} corpus files in {}",
+        files.len(),
+        dir.display()
+    );
     let templates = [
         (Variant::E2b, template(Variant::E2b)),
         (Variant::Large, template(Variant::Large)),
@@ -107,7 +123,12 @@ fn corpus_renders_like_the_reference_templates() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} renderings fail:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} renderings fail:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -150,7 +171,10 @@ fn probe_reports_the_older_llamacpp_template_as_different() {
     let path = templates_dir().join("llamacpp-google-gemma-4-31B-it.jinja");
     let source = std::fs::read_to_string(path).expect("older template fixture");
     let mismatch = probe(&source, Variant::Large).unwrap();
-    assert!(mismatch.is_some(), "the older template drops earlier thoughts differently");
+    assert!(
+        mismatch.is_some(),
+        "the older template drops earlier thoughts differently"
+    );
 }
 
 #[test]
@@ -174,11 +198,7 @@ fn arb_text() -> impl Strategy<Value = String> {
 }
 
 fn arb_key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-c]",
-        "[A-C]",
-        "[a-zA-Z_][a-zA-Z0-9_]{0,8}",
-    ]
+    prop_oneof!["[a-c]", "[A-C]", "[a-zA-Z_][a-zA-Z0-9_]{0,8}",]
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -251,7 +271,10 @@ fn arb_part() -> impl Strategy<Value = ModelPart> {
     prop_oneof![
         arb_text().prop_map(ModelPart::Thinking),
         arb_text().prop_map(ModelPart::Text),
-        ("[a-z_]{1,8}", prop_oneof![4 => arb_object(), 1 => Just(Value::Null)])
+        (
+            "[a-z_]{1,8}",
+            prop_oneof![4 => arb_object(), 1 => Just(Value::Null)]
+        )
             .prop_map(|(name, arguments)| ModelPart::ToolCall(ToolCall { name, arguments })),
         ("[a-z_]{0,8}", arb_json())
             .prop_map(|(name, response)| ModelPart::ToolResponse(ToolResponse { name, response })),
@@ -275,18 +298,20 @@ fn arb_case() -> impl Strategy<Value = (Conversation, RenderOptions)> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(system, turns, tools, large, thinking, add_generation_prompt, preserve_thinking)| {
-            (
-                Conversation { system, turns },
-                RenderOptions {
-                    variant: if large { Variant::Large } else { Variant::E2b },
-                    thinking,
-                    tools,
-                    add_generation_prompt,
-                    preserve_thinking,
-                },
-            )
-        })
+        .prop_map(
+            |(system, turns, tools, large, thinking, add_generation_prompt, preserve_thinking)| {
+                (
+                    Conversation { system, turns },
+                    RenderOptions {
+                        variant: if large { Variant::Large } else { Variant::E2b },
+                        thinking,
+                        tools,
+                        add_generation_prompt,
+                        preserve_thinking,
+                    },
+                )
+            },
+        )
 }
 
 fn cases() -> u32 {

@@ -6,7 +6,7 @@
 //! text, the calls the model made and the results gem fed back *inside the same
 //! model turn* (Gemma 4 does not open a new turn for tool results). The order of
 //! parts is the order of generation; the renderer relies on it (see
-//! [`crate::gemma::render`]): put each tool result right after the calls it
+//! [`crate::gemma::render`](mod@crate::gemma::render)): put each tool result right after the calls it
 //! answers.
 //!
 //! JSON shape (tagged, snake_case):

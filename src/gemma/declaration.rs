@@ -115,15 +115,14 @@ fn write_parameters(
                 out.push_str("enum:");
                 write_template_value(out, enumeration.unwrap_or(&Value::Null), true);
             }
-        } else if ty == "ARRAY" {
-            if let Some(Value::Object(item_map)) = get(value, "items") {
-                if !item_map.is_empty() {
-                    comma.write(out);
-                    out.push_str("items:{");
-                    write_items(out, item_map)?;
-                    out.push('}');
-                }
-            }
+        } else if ty == "ARRAY"
+            && let Some(Value::Object(item_map)) = get(value, "items")
+            && !item_map.is_empty()
+        {
+            comma.write(out);
+            out.push_str("items:{");
+            write_items(out, item_map)?;
+            out.push('}');
         }
         if truthy(get(value, "nullable")) {
             comma.write(out);

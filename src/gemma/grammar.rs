@@ -117,7 +117,10 @@ pub enum GrammarError {
 }
 
 /// Builds the call grammar for `tools`.
-pub fn call_grammar(tools: &[ToolDeclaration], opts: &GrammarOptions) -> Result<CallGrammar, GrammarError> {
+pub fn call_grammar(
+    tools: &[ToolDeclaration],
+    opts: &GrammarOptions,
+) -> Result<CallGrammar, GrammarError> {
     if tools.is_empty() {
         return Err(GrammarError::NoTools);
     }
@@ -140,13 +143,20 @@ pub fn call_grammar(tools: &[ToolDeclaration], opts: &GrammarOptions) -> Result<
             STRING_DELIM.to_string(),
         )
     } else {
-        (literal(TOOL_CALL_OPEN), literal(TOOL_CALL_CLOSE), literal(STRING_DELIM))
+        (
+            literal(TOOL_CALL_OPEN),
+            literal(TOOL_CALL_CLOSE),
+            literal(STRING_DELIM),
+        )
     };
     builder.add("open", open);
     builder.add("close", close);
     builder.add("q", quote);
     builder.string_rules();
-    builder.add("integer", "\"-\"? ( \"0\" | [1-9] [0-9]{0,18} )".to_string());
+    builder.add(
+        "integer",
+        "\"-\"? ( \"0\" | [1-9] [0-9]{0,18} )".to_string(),
+    );
     builder.add("number", "integer ( \".\" [0-9]{1,17} )?".to_string());
     builder.add("boolean", "\"true\" | \"false\"".to_string());
     let extra = opts.max_calls.max(1) - 1;
@@ -162,7 +172,10 @@ pub fn call_grammar(tools: &[ToolDeclaration], opts: &GrammarOptions) -> Result<
     Ok(CallGrammar {
         gbnf,
         root: "root".to_string(),
-        trigger_patterns: vec![format!("[\\s\\S]*?({})[\\s\\S]*", regex_escape(TOOL_CALL_OPEN))],
+        trigger_patterns: vec![format!(
+            "[\\s\\S]*?({})[\\s\\S]*",
+            regex_escape(TOOL_CALL_OPEN)
+        )],
         trigger_tokens_text: vec![TOOL_CALL_OPEN.to_string()],
     })
 }
@@ -197,7 +210,10 @@ impl Builder {
                 if values.is_empty() {
                     "string".to_string()
                 } else {
-                    let alternatives: Vec<String> = values.iter().map(|v| format!("q {} q", literal(v))).collect();
+                    let alternatives: Vec<String> = values
+                        .iter()
+                        .map(|v| format!("q {} q", literal(v)))
+                        .collect();
                     format!("( {} )", alternatives.join(" | "))
                 }
             }
@@ -205,12 +221,17 @@ impl Builder {
             Some("number") => "number".to_string(),
             Some("boolean") => "boolean".to_string(),
             Some("array") => {
-                let items = schema.and_then(|s| s.get("items")).filter(|i| i.is_object());
+                let items = schema
+                    .and_then(|s| s.get("items"))
+                    .filter(|i| i.is_object());
                 let item = match items {
                     Some(items) => self.value_rule(&format!("{name}-i"), Some(items)),
                     None => self.untyped_rule(),
                 };
-                format!("\"[\" ( {item} {} )? \"]\"", self.repeat(&format!("\",\" {item}"), self.opts.max_array_items))
+                format!(
+                    "\"[\" ( {item} {} )? \"]\"",
+                    self.repeat(&format!("\",\" {item}"), self.opts.max_array_items)
+                )
             }
             Some("object") => self.object_rule(name, schema),
             Some(_) | None => self.untyped_rule(),
@@ -249,7 +270,10 @@ impl Builder {
         let mut pairs = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let value = self.value_rule(&format!("{name}-p{i}"), properties.get(key.as_str()));
-            pairs.push((format!("{} {value}", literal(&format!("{key}:"))), required.contains(&key.as_str())));
+            pairs.push((
+                format!("{} {value}", literal(&format!("{key}:"))),
+                required.contains(&key.as_str()),
+            ));
         }
         // after(i): the rest once something has been written.
         let after = |from: usize| -> String {
@@ -328,10 +352,22 @@ impl Builder {
         for d in 1..=depth {
             let inner = format!("any{}", d - 1);
             let items = self.repeat(&format!("\",\" {inner}"), self.opts.max_array_items);
-            let pairs = self.repeat(&format!("\",\" key \":\" {inner}"), self.opts.max_array_items);
-            self.add(&format!("anyobj{d}"), format!("\"{{\" ( key \":\" {inner} {pairs} )? \"}}\""));
-            self.add(&format!("anyarr{d}"), format!("\"[\" ( {inner} {items} )? \"]\""));
-            self.add(&format!("any{d}"), format!("{scalars} | anyobj{d} | anyarr{d}"));
+            let pairs = self.repeat(
+                &format!("\",\" key \":\" {inner}"),
+                self.opts.max_array_items,
+            );
+            self.add(
+                &format!("anyobj{d}"),
+                format!("\"{{\" ( key \":\" {inner} {pairs} )? \"}}\""),
+            );
+            self.add(
+                &format!("anyarr{d}"),
+                format!("\"[\" ( {inner} {items} )? \"]\""),
+            );
+            self.add(
+                &format!("any{d}"),
+                format!("{scalars} | anyobj{d} | anyarr{d}"),
+            );
         }
     }
 
@@ -342,7 +378,10 @@ impl Builder {
             None => {
                 self.add("str-body", "[^<]* ( \"<\" str-lt )*".to_string());
                 self.add("str-lt", "( [^<|] [^<]* | \"|\" str-bar )?".to_string());
-                self.add("str-bar", "( [^<\"] [^<]* | \"\\\"\" str-quote )?".to_string());
+                self.add(
+                    "str-bar",
+                    "( [^<\"] [^<]* | \"\\\"\" str-quote )?".to_string(),
+                );
                 self.add("str-quote", "( [^<|] [^<]* | \"|\" str-bar2 )?".to_string());
                 self.add("str-bar2", "( [^<>] [^<]* )?".to_string());
             }
@@ -357,7 +396,10 @@ impl Builder {
                     "str-unit",
                     "[^<] | \"<\"{1,4} ( [^<|] | \"|\" ( [^<\"] | \"\\\"\" ( [^<|] | \"|\" [^<>] ) ) )".to_string(),
                 );
-                self.add("str-tail", "\"<\"{1,4} ( \"|\" ( \"\\\"\" \"|\"? )? )?".to_string());
+                self.add(
+                    "str-tail",
+                    "\"<\"{1,4} ( \"|\" ( \"\\\"\" \"|\"? )? )?".to_string(),
+                );
             }
         }
     }

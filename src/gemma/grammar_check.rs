@@ -16,7 +16,10 @@ use crate::gemma::{Conversation, ModelPart, ToolCall};
 #[derive(Debug, Clone)]
 enum Node {
     Lit(String),
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
     Token(String),
     Ref(String),
     Seq(Vec<Node>),
@@ -70,7 +73,11 @@ impl Reader<'_> {
             self.pos += 1;
             alts.push(self.seq()?);
         }
-        Ok(if alts.len() == 1 { alts.remove(0) } else { Node::Alt(alts) })
+        Ok(if alts.len() == 1 {
+            alts.remove(0)
+        } else {
+            Node::Alt(alts)
+        })
     }
     fn seq(&mut self) -> Result<Node, String> {
         let mut items = Vec::new();
@@ -91,7 +98,10 @@ impl Reader<'_> {
                 Some('+') => node = Node::Repeat(Box::new(node), 1, None),
                 Some('?') => node = Node::Repeat(Box::new(node), 0, Some(1)),
                 Some('{') => {
-                    let end = self.chars[self.pos..].iter().position(|&c| c == '}').ok_or_else(|| self.err("unclosed {"))?;
+                    let end = self.chars[self.pos..]
+                        .iter()
+                        .position(|&c| c == '}')
+                        .ok_or_else(|| self.err("unclosed {"))?;
                     let inner: String = self.chars[self.pos + 1..self.pos + end].iter().collect();
                     let (min, max) = match inner.split_once(',') {
                         None => {
@@ -100,7 +110,11 @@ impl Reader<'_> {
                         }
                         Some((a, b)) => (
                             a.trim().parse().map_err(|_| self.err("bad min"))?,
-                            if b.trim().is_empty() { None } else { Some(b.trim().parse().map_err(|_| self.err("bad max"))?) },
+                            if b.trim().is_empty() {
+                                None
+                            } else {
+                                Some(b.trim().parse().map_err(|_| self.err("bad max"))?)
+                            },
                         ),
                     };
                     node = Node::Repeat(Box::new(node), min, max);
@@ -131,19 +145,23 @@ impl Reader<'_> {
                 let mut ranges = Vec::new();
                 while self.peek() != Some(']') {
                     let lo = self.escaped()?;
-                    let hi = if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
-                        self.pos += 1;
-                        self.escaped()?
-                    } else {
-                        lo
-                    };
+                    let hi =
+                        if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
+                            self.pos += 1;
+                            self.escaped()?
+                        } else {
+                            lo
+                        };
                     ranges.push((lo, hi));
                 }
                 self.pos += 1;
                 Ok(Node::Class { negated, ranges })
             }
             '<' => {
-                let end = self.chars[self.pos..].iter().position(|&c| c == '>').ok_or_else(|| self.err("unclosed token"))?;
+                let end = self.chars[self.pos..]
+                    .iter()
+                    .position(|&c| c == '>')
+                    .ok_or_else(|| self.err("unclosed token"))?;
                 let text: String = self.chars[self.pos..=self.pos + end].iter().collect();
                 self.pos += end + 1;
                 Ok(Node::Token(text))
@@ -159,7 +177,10 @@ impl Reader<'_> {
             }
             c if c.is_ascii_alphanumeric() || c == '-' => {
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '-') {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
                     self.pos += 1;
                 }
                 Ok(Node::Ref(self.chars[start..self.pos].iter().collect()))
@@ -173,11 +194,17 @@ impl Reader<'_> {
 fn parse_gbnf(text: &str) -> Result<BTreeMap<String, Node>, String> {
     let mut rules = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let (name, body) = line.split_once(" ::= ").ok_or(format!("no ::= in {line:?}"))?;
+        let (name, body) = line
+            .split_once(" ::= ")
+            .ok_or(format!("no ::= in {line:?}"))?;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(format!("bad rule name {name:?}"));
         }
-        let mut reader = Reader { chars: body.chars().collect(), pos: 0, line };
+        let mut reader = Reader {
+            chars: body.chars().collect(),
+            pos: 0,
+            line,
+        };
         let node = reader.alt()?;
         if reader.pos != reader.chars.len() {
             return Err(reader.err("trailing text (unbalanced ')'?)"));
@@ -220,7 +247,9 @@ impl Matcher<'_> {
                 self.input[pos..].starts_with(&chars) && k(pos + chars.len())
             }
             Node::Class { negated, ranges } => match self.input.get(pos) {
-                Some(&c) if ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated => k(pos + 1),
+                Some(&c) if ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated => {
+                    k(pos + 1)
+                }
                 _ => false,
             },
             Node::Ref(name) => self.m(&self.rules[name], pos, k),
@@ -235,11 +264,21 @@ impl Matcher<'_> {
             Some((first, rest)) => self.m(first, pos, &mut |p| self.seq(rest, p, k)),
         }
     }
-    fn rep(&self, inner: &Node, min: usize, max: Option<usize>, done: usize, pos: usize, k: &mut dyn FnMut(usize) -> bool) -> bool {
+    fn rep(
+        &self,
+        inner: &Node,
+        min: usize,
+        max: Option<usize>,
+        done: usize,
+        pos: usize,
+        k: &mut dyn FnMut(usize) -> bool,
+    ) -> bool {
         if max.is_some_and(|m| done >= m) {
             return k(pos);
         }
-        let more = self.m(inner, pos, &mut |p| p > pos && self.rep(inner, min, max, done + 1, p, k));
+        let more = self.m(inner, pos, &mut |p| {
+            p > pos && self.rep(inner, min, max, done + 1, p, k)
+        });
         more || (done >= min && k(pos))
     }
     fn accepts(&self) -> bool {
@@ -250,7 +289,11 @@ impl Matcher<'_> {
 
 fn accepts(grammar: &CallGrammar, text: &str) -> bool {
     let rules = parse_gbnf(&grammar.gbnf).expect("well-formed");
-    Matcher { rules: &rules, input: text.chars().collect() }.accepts()
+    Matcher {
+        rules: &rules,
+        input: text.chars().collect(),
+    }
+    .accepts()
 }
 
 fn tools() -> Vec<ToolDeclaration> {
@@ -276,7 +319,11 @@ fn tools() -> Vec<ToolDeclaration> {
                 "meta": {"description": "anything"}},
                 "required": ["edits"]}),
         },
-        ToolDeclaration { name: "now".into(), description: String::new(), parameters: Value::Null },
+        ToolDeclaration {
+            name: "now".into(),
+            description: String::new(),
+            parameters: Value::Null,
+        },
         ToolDeclaration {
             name: "noargs".into(),
             description: String::new(),
@@ -288,8 +335,14 @@ fn tools() -> Vec<ToolDeclaration> {
 /// The call text as gem's renderer writes it.
 fn canonical(name: &str, arguments: Value) -> String {
     let mut conv = Conversation::default();
-    conv.extend_model([ModelPart::ToolCall(ToolCall { name: name.into(), arguments })]);
-    let opts = RenderOptions { add_generation_prompt: false, ..RenderOptions::default() };
+    conv.extend_model([ModelPart::ToolCall(ToolCall {
+        name: name.into(),
+        arguments,
+    })]);
+    let opts = RenderOptions {
+        add_generation_prompt: false,
+        ..RenderOptions::default()
+    };
     let text = render(&conv, &opts).unwrap();
     let start = text.find("<|tool_call>").unwrap();
     let end = text.find("<tool_call|>").unwrap() + "<tool_call|>".len();
@@ -298,7 +351,14 @@ fn canonical(name: &str, arguments: Value) -> String {
 
 #[test]
 fn grammar_text_is_well_formed() {
-    for opts in [GrammarOptions::default(), GrammarOptions::bounded(), GrammarOptions { special_tokens: false, ..GrammarOptions::default() }] {
+    for opts in [
+        GrammarOptions::default(),
+        GrammarOptions::bounded(),
+        GrammarOptions {
+            special_tokens: false,
+            ..GrammarOptions::default()
+        },
+    ] {
         let grammar = call_grammar(&tools(), &opts).unwrap();
         let rules = parse_gbnf(&grammar.gbnf).unwrap_or_else(|e| panic!("{e}\n{}", grammar.gbnf));
         assert_eq!(grammar.root, "root");
@@ -313,18 +373,27 @@ fn grammar_text_is_well_formed() {
         let mut found = Vec::new();
         rules.values().for_each(|n| tokens(n, &mut found));
         for token in &found {
-            assert!([TOOL_CALL_OPEN, TOOL_CALL_CLOSE, STRING_DELIM].contains(&token.as_str()), "{token}");
+            assert!(
+                [TOOL_CALL_OPEN, TOOL_CALL_CLOSE, STRING_DELIM].contains(&token.as_str()),
+                "{token}"
+            );
         }
         assert_eq!(found.is_empty(), !opts.special_tokens);
     }
-    assert_eq!(call_grammar(&[], &GrammarOptions::default()), Err(GrammarError::NoTools));
+    assert_eq!(
+        call_grammar(&[], &GrammarOptions::default()),
+        Err(GrammarError::NoTools)
+    );
 }
 
 #[test]
 fn triggers_name_the_opening_tag() {
     let grammar = call_grammar(&tools(), &GrammarOptions::default()).unwrap();
     assert_eq!(grammar.trigger_tokens_text, ["<|tool_call>"]);
-    assert_eq!(grammar.trigger_patterns, ["[\\s\\S]*?(<\\|tool_call>)[\\s\\S]*"]);
+    assert_eq!(
+        grammar.trigger_patterns,
+        ["[\\s\\S]*?(<\\|tool_call>)[\\s\\S]*"]
+    );
 }
 
 #[test]
@@ -332,10 +401,19 @@ fn accepts_canonical_calls() {
     let grammar = call_grammar(&tools(), &GrammarOptions::default()).unwrap();
     let calls = [
         canonical("read_file", json!({"path": "src/main.rs"})),
-        canonical("read_file", json!({"path": "a\n<b>\"c\"", "start": null, "Mode": "hex \"q\"", "ratio": -0.25})),
+        canonical(
+            "read_file",
+            json!({"path": "a\n<b>\"c\"", "start": null, "Mode": "hex \"q\"", "ratio": -0.25}),
+        ),
         canonical("read_file", json!({"path": "x", "start": 10, "ratio": 3})),
-        canonical("edit", json!({"edits": [{"old": "a", "new": "b"}, {"old": "", "new": "<<|", "n": 2}], "dry": true})),
-        canonical("edit", json!({"edits": [], "meta": {"k": [1, "x", {"z": null}]}})),
+        canonical(
+            "edit",
+            json!({"edits": [{"old": "a", "new": "b"}, {"old": "", "new": "<<|", "n": 2}], "dry": true}),
+        ),
+        canonical(
+            "edit",
+            json!({"edits": [], "meta": {"k": [1, "x", {"z": null}]}}),
+        ),
         canonical("now", json!({})),
         canonical("now", json!({"anything": "goes"})),
         canonical("noargs", json!({})),
@@ -369,11 +447,24 @@ fn rejects_what_the_schema_forbids() {
 
 #[test]
 fn bounded_strings_and_calls() {
-    let opts = GrammarOptions { max_string_chars: Some(4), max_calls: 1, ..GrammarOptions::default() };
+    let opts = GrammarOptions {
+        max_string_chars: Some(4),
+        max_calls: 1,
+        ..GrammarOptions::default()
+    };
     let grammar = call_grammar(&tools(), &opts).unwrap();
-    assert!(accepts(&grammar, &canonical("read_file", json!({"path": "abcd"}))));
-    assert!(accepts(&grammar, &canonical("read_file", json!({"path": "<<a<|x"}))));
-    assert!(!accepts(&grammar, &canonical("read_file", json!({"path": "abcde"}))));
+    assert!(accepts(
+        &grammar,
+        &canonical("read_file", json!({"path": "abcd"}))
+    ));
+    assert!(accepts(
+        &grammar,
+        &canonical("read_file", json!({"path": "<<a<|x"}))
+    ));
+    assert!(!accepts(
+        &grammar,
+        &canonical("read_file", json!({"path": "abcde"}))
+    ));
     let one = canonical("now", json!({}));
     assert!(!accepts(&grammar, &format!("{one}{one}")));
 }

@@ -4,6 +4,22 @@
 //!
 //! Facts: `shared/design/gemma4-format.md`; reference: Google's chat
 //! templates (the conformance tests render against them).
+//!
+//! * [`conversation`]: the conversation model (also the session/JSONL shape).
+//! * [`render`](mod@render): conversation → prompt, byte-identical to the templates;
+//!   its docs say where prompts stay append-only and where they cannot.
+//! * [`parse`]: streamed output → thoughts, text, calls ([`call`] reads one
+//!   call, [`sink`] keeps control tags out of visible text, [`tags`] lists them).
+//! * [`value`]: Gemma notation ↔ JSON; [`declaration`](mod@declaration): tool declarations;
+//!   [`schema`]: schemars schemas → declaration parameters.
+//! * [`grammar`]: GBNF for calls, applied lazily by llama.cpp.
+//! * [`openai`]: OpenAI-shaped chats (`gem debug render`/`parse`);
+//!   [`template`]: run a Jinja chat template, probe a GGUF's template.
+//!
+//! Tests read the templates from `GEM_GEMMA4_TEMPLATES` (default
+//! `<crate>/../shared/fixtures/gemma4`) and the corpus from `GEM_GEMMA4_CORPUS`
+//! (default `<crate>/tests/fixtures/gemma4-corpus`); `GEM_CONFORMANCE_CASES`
+//! and `GEM_FUZZ_CASES` size the random tests.
 
 #[cfg(test)]
 mod append_only;
@@ -24,11 +40,13 @@ pub mod tags;
 pub mod template;
 pub mod value;
 
-pub use conversation::{Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn};
+pub use conversation::{
+    Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn,
+};
 pub use declaration::{ToolDeclaration, declaration};
-pub use render::{RenderError, RenderOptions, Rendered, Variant, render, render_spans};
-pub use openai::OpenAiChat;
-pub use parse::{ParseEvent, ParseOptions, StreamParser};
-pub use template::{ChatTemplate, TemplateError, probe, probe_agrees, render_with_template};
 pub use grammar::{CallGrammar, GrammarOptions, call_grammar};
+pub use openai::{OpenAiChat, parse_to_jsonl, render_chat_json};
+pub use parse::{ParseEvent, ParseOptions, StreamParser};
+pub use render::{RenderError, RenderOptions, Rendered, Variant, render, render_spans};
 pub use schema::{parameters_for, parameters_from_schema, tool_declaration};
+pub use template::{ChatTemplate, TemplateError, probe, probe_agrees, render_with_template};

@@ -38,10 +38,10 @@ use crate::gemma::conversation::{
     Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn,
 };
 use crate::gemma::declaration::ToolDeclaration;
-use crate::gemma::parse::ParseEvent;
+use crate::gemma::parse::{ParseEvent, ParseOptions, StreamParser};
 use crate::gemma::render::{
-    Message, ModelMessage, RenderOptions, Variant, render_messages, render_spans, split_model_turn,
-    strip_thinking,
+    Message, ModelMessage, RenderError, RenderOptions, Variant, render, render_messages,
+    render_spans, split_model_turn, strip_thinking,
 };
 
 /// A chat in OpenAI's shape plus the template's flags.
@@ -164,6 +164,22 @@ pub enum OpenAiError {
     /// Valid, but not expressible as a gem conversation.
     #[error("unsupported chat input: {0}")]
     Unsupported(String),
+    /// The conversation could not be rendered.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// `gem debug render --input FILE`: renders an OpenAI-shaped chat JSON with
+/// gem's renderer.
+pub fn render_chat_json(chat: &Value) -> Result<String, OpenAiError> {
+    let (conv, opts) = OpenAiChat::from_json(chat)?.to_conversation()?;
+    Ok(render(&conv, &opts)?)
+}
+
+/// `gem debug parse`: parses a model output and returns one JSON event per
+/// line (see [`events_to_jsonl`]).
+pub fn parse_to_jsonl(output: &str, opts: ParseOptions) -> String {
+    events_to_jsonl(&StreamParser::parse_all(opts, output))
 }
 
 impl OpenAiChat {
@@ -241,7 +257,9 @@ impl OpenAiChat {
                 }
                 "tool" => {}
                 role if is_system(role) => {
-                    return Err(unsupported("a system message that is not the first message"));
+                    return Err(unsupported(
+                        "a system message that is not the first message",
+                    ));
                 }
                 role => return Err(unsupported(&format!("role {role:?}"))),
             }
@@ -318,9 +336,12 @@ fn check_boundaries(
         .iter()
         .map(|turn| match turn {
             Turn::User(user) => Message::User(&user.content),
-            Turn::Model(model) => {
-                Message::Model(split_model_turn(model).into_iter().next().unwrap_or_default())
-            }
+            Turn::Model(model) => Message::Model(
+                split_model_turn(model)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default(),
+            ),
         })
         .collect();
     let system = conv.system.as_deref();
@@ -405,7 +426,9 @@ fn assistant_parts(
         }
         _ if !calls.is_empty() => {
             for follow in following.iter().take_while(|m| m.role == "tool") {
-                parts.push(ModelPart::ToolResponse(tool_message_response(calls, follow)?));
+                parts.push(ModelPart::ToolResponse(tool_message_response(
+                    calls, follow,
+                )?));
             }
         }
         _ => {}
@@ -416,7 +439,11 @@ fn assistant_parts(
         Some(Value::Array(items)) => {
             parts.push(ModelPart::Text(content_parts(items, strip_thinking)?));
         }
-        Some(_) => return Err(unsupported("assistant content that is not a string or an array")),
+        Some(_) => {
+            return Err(unsupported(
+                "assistant content that is not a string or an array",
+            ));
+        }
     }
     Ok(parts)
 }
@@ -450,7 +477,9 @@ fn tool_message_response(
         }
     }
     if name.is_empty() {
-        return Err(unsupported("a tool result answering a call with an empty name"));
+        return Err(unsupported(
+            "a tool result answering a call with an empty name",
+        ));
     }
     let response = match &follow.content {
         None => Value::Null,
@@ -472,7 +501,11 @@ fn tool_message_response(
 }
 
 /// Appends one assistant message (and its `tool` messages).
-fn push_assistant(messages: &mut Vec<OpenAiMessage>, message: &ModelMessage<'_>, counter: &mut usize) {
+fn push_assistant(
+    messages: &mut Vec<OpenAiMessage>,
+    message: &ModelMessage<'_>,
+    counter: &mut usize,
+) {
     let calls: Vec<OpenAiToolCall> = message
         .calls
         .iter()
@@ -541,7 +574,6 @@ pub fn events_to_jsonl(events: &[ParseEvent]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemma::render::render;
     use serde_json::json;
 
     fn chat(value: Value) -> OpenAiChat {
@@ -566,17 +598,45 @@ mod tests {
         assert!(opts.thinking && !opts.preserve_thinking && !opts.add_generation_prompt);
         assert_eq!(conv.system.as_deref(), Some("sys"));
         assert_eq!(conv.turns.len(), 2);
-        let Turn::User(user) = &conv.turns[0] else { panic!() };
+        let Turn::User(user) = &conv.turns[0] else {
+            panic!()
+        };
         assert_eq!(user.content, "hi<|image|>");
-        let Turn::Model(model) = &conv.turns[1] else { panic!() };
+        let Turn::Model(model) = &conv.turns[1] else {
+            panic!()
+        };
         assert_eq!(
             model.parts,
             vec![
                 ModelPart::Thinking("plan".into()),
-                ModelPart::ToolCall(ToolCall { name: "f".into(), arguments: json!({"x": 1}) }),
-                ModelPart::ToolResponse(ToolResponse { name: "f".into(), response: json!("r") }),
+                ModelPart::ToolCall(ToolCall {
+                    name: "f".into(),
+                    arguments: json!({"x": 1})
+                }),
+                ModelPart::ToolResponse(ToolResponse {
+                    name: "f".into(),
+                    response: json!("r")
+                }),
                 ModelPart::Text("done".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn debug_helpers_render_and_parse() {
+        let text = render_chat_json(&json!({"messages": [{"role": "user", "content": "hi"}],
+                                            "add_generation_prompt": true}))
+        .unwrap();
+        assert_eq!(text, "<bos><|turn>user\nhi<turn|>\n<|turn>model\n");
+        assert!(render_chat_json(&json!({"messages": 3})).is_err());
+        let lines = parse_to_jsonl(
+            "<|channel>thought\nt\n<channel|>x<|tool_call>call:f{a:1}<tool_call|>",
+            ParseOptions::default(),
+        );
+        assert_eq!(
+            lines,
+            "{\"type\":\"thinking\",\"text\":\"t\"}\n{\"type\":\"text\",\"text\":\"x\"}\n\
+             {\"type\":\"tool_call\",\"name\":\"f\",\"arguments\":{\"a\":1}}\n"
         );
     }
 
@@ -584,11 +644,17 @@ mod tests {
     fn tool_names_follow_the_template_rule() {
         let calls = vec![
             OpenAiToolCall {
-                function: OpenAiFunctionCall { name: "first".into(), arguments: Value::Null },
+                function: OpenAiFunctionCall {
+                    name: "first".into(),
+                    arguments: Value::Null,
+                },
                 ..Default::default()
             },
             OpenAiToolCall {
-                function: OpenAiFunctionCall { name: "second".into(), arguments: Value::Null },
+                function: OpenAiFunctionCall {
+                    name: "second".into(),
+                    arguments: Value::Null,
+                },
                 ..Default::default()
             },
         ];
@@ -598,24 +664,36 @@ mod tests {
             ..Default::default()
         };
         // Missing ids match every call: the last call's name wins.
-        assert_eq!(tool_message_response(&calls, &without_ids).unwrap().name, "second");
+        assert_eq!(
+            tool_message_response(&calls, &without_ids).unwrap().name,
+            "second"
+        );
         let unmatched = OpenAiMessage {
             tool_call_id: Some(json!("zz")),
             ..without_ids
         };
-        assert_eq!(tool_message_response(&calls, &unmatched).unwrap().name, "named");
+        assert_eq!(
+            tool_message_response(&calls, &unmatched).unwrap().name,
+            "named"
+        );
     }
 
     #[test]
     fn refuses_what_the_model_cannot_express() {
         let late_system = chat(json!({"messages": [
             {"role": "user", "content": "a"}, {"role": "system", "content": "b"}]}));
-        assert!(matches!(late_system.to_conversation(), Err(OpenAiError::Unsupported(_))));
+        assert!(matches!(
+            late_system.to_conversation(),
+            Err(OpenAiError::Unsupported(_))
+        ));
         let merged = chat(json!({"messages": [
             {"role": "user", "content": "a"},
             {"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": {}}}]},
             {"role": "assistant", "tool_calls": [{"function": {"name": "g", "arguments": {}}}]}]}));
-        assert!(matches!(merged.to_conversation(), Err(OpenAiError::Unsupported(_))));
+        assert!(matches!(
+            merged.to_conversation(),
+            Err(OpenAiError::Unsupported(_))
+        ));
     }
 
     #[test]
@@ -636,6 +714,9 @@ mod tests {
         let (conv2, opts2) = back.to_conversation().unwrap();
         assert_eq!(conv2, conv);
         assert_eq!(opts2, opts);
-        assert_eq!(render(&conv2, &opts2).unwrap(), render(&conv, &opts).unwrap());
+        assert_eq!(
+            render(&conv2, &opts2).unwrap(),
+            render(&conv, &opts).unwrap()
+        );
     }
 }

@@ -349,11 +349,7 @@ impl StreamParser {
                 self.flush_text();
                 self.mode = Mode::ChannelName;
             }
-            CHANNEL_CLOSE => {
-                if self.mode == Mode::Thinking {
-                    self.end_thought();
-                }
-            }
+            CHANNEL_CLOSE if self.mode == Mode::Thinking => self.end_thought(),
             TOOL_CALL_OPEN => {
                 self.end_segment();
                 self.mode = Mode::Call;
@@ -406,11 +402,19 @@ impl StreamParser {
         let mut raw = std::mem::take(&mut self.call);
         let mut put_back = None;
         if self.call_in_string {
-            let open = raw.rfind(STRING_DELIM).map_or(0, |i| i + STRING_DELIM.len());
-            let cut = [TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TURN_CLOSE, EOS, TOOL_RESPONSE_OPEN]
-                .iter()
-                .filter_map(|tag| raw[open..].find(tag).map(|i| (open + i, *tag)))
-                .min();
+            let open = raw
+                .rfind(STRING_DELIM)
+                .map_or(0, |i| i + STRING_DELIM.len());
+            let cut = [
+                TOOL_CALL_CLOSE,
+                TOOL_CALL_OPEN,
+                TURN_CLOSE,
+                EOS,
+                TOOL_RESPONSE_OPEN,
+            ]
+            .iter()
+            .filter_map(|tag| raw[open..].find(tag).map(|i| (open + i, *tag)))
+            .min();
             if let Some((at, tag)) = cut {
                 let after = if tag == TOOL_CALL_CLOSE {
                     at + tag.len()
@@ -534,28 +538,64 @@ mod tests {
     #[test]
     fn survives_every_listed_quirk() {
         let cases: Vec<(&str, Vec<ParseEvent>)> = vec![
-            ("<|tool_call>call:f{a:1}<tool_call|><tool_call|>", vec![call("f", json!({"a": 1}))]),
-            ("<|tool_response><|tool_call>call:f{}<tool_call|>", vec![call("f", json!({}))]),
-            ("<|tool_call>call:f{a:1}<turn|>", vec![call("f", json!({"a": 1}))]),
-            ("<|tool_call>call:f{a:1}<eos>", vec![call("f", json!({"a": 1}))]),
+            (
+                "<|tool_call>call:f{a:1}<tool_call|><tool_call|>",
+                vec![call("f", json!({"a": 1}))],
+            ),
+            (
+                "<|tool_response><|tool_call>call:f{}<tool_call|>",
+                vec![call("f", json!({}))],
+            ),
+            (
+                "<|tool_call>call:f{a:1}<turn|>",
+                vec![call("f", json!({"a": 1}))],
+            ),
+            (
+                "<|tool_call>call:f{a:1}<eos>",
+                vec![call("f", json!({"a": 1}))],
+            ),
             ("<|tool_call>call:f{a:1}", vec![call("f", json!({"a": 1}))]),
-            ("<|tool_call>call:f{a:<|\"|>x}<tool_call|>", vec![call("f", json!({"a": "x"}))]),
+            (
+                "<|tool_call>call:f{a:<|\"|>x}<tool_call|>",
+                vec![call("f", json!({"a": "x"}))],
+            ),
             (
                 "<|tool_call>call:f{a:<|\"|>x}<tool_call|>then",
                 vec![call("f", json!({"a": "x"})), text("then")],
             ),
-            ("<|tool_call>call:f{a:<|\"|>x<turn|>", vec![call("f", json!({"a": "x"}))]),
-            ("<|tool_call>call:f{a:<|\"|>x}<eos>hi", vec![call("f", json!({"a": "x"})), text("hi")]),
+            (
+                "<|tool_call>call:f{a:<|\"|>x<turn|>",
+                vec![call("f", json!({"a": "x"}))],
+            ),
+            (
+                "<|tool_call>call:f{a:<|\"|>x}<eos>hi",
+                vec![call("f", json!({"a": "x"})), text("hi")],
+            ),
             (
                 "<|tool_call>call:f{s:<|\"|><turn|><eos><|\"|>}<tool_call|>",
                 vec![call("f", json!({"s": "<turn|><eos>"}))],
             ),
-            ("<|tool_call>call:f{a:1<tool_call|>", vec![call("f", json!({"a": 1}))]),
-            ("<|tool_call>call:f{a:'x y'}<tool_call|>", vec![call("f", json!({"a": "x y"}))]),
-            ("<|tool_call>call:f{a:x y}<tool_call|>", vec![call("f", json!({"a": "x y"}))]),
-            ("<|channel>thought thought thought", vec![thought(" thought thought")]),
+            (
+                "<|tool_call>call:f{a:1<tool_call|>",
+                vec![call("f", json!({"a": 1}))],
+            ),
+            (
+                "<|tool_call>call:f{a:'x y'}<tool_call|>",
+                vec![call("f", json!({"a": "x y"}))],
+            ),
+            (
+                "<|tool_call>call:f{a:x y}<tool_call|>",
+                vec![call("f", json!({"a": "x y"}))],
+            ),
+            (
+                "<|channel>thought thought thought",
+                vec![thought(" thought thought")],
+            ),
             ("<|channel>thought\n\n\nx\n", vec![thought("\n\nx")]),
-            ("<|channel>thoughtful<channel|>", vec![thought("thoughtful")]),
+            (
+                "<|channel>thoughtful<channel|>",
+                vec![thought("thoughtful")],
+            ),
             (
                 "<|channel>thought\nplan<|tool_call>call:f{}<tool_call|>",
                 vec![thought("plan"), call("f", json!({}))],
@@ -592,7 +632,8 @@ mod tests {
         assert!(opts.start_in_thinking);
         let events = StreamParser::parse_all(opts, "more\n<channel|>Done.");
         assert_eq!(events, vec![thought("more"), text("Done.")]);
-        let large = ParseOptions::for_prompt("<|turn>model\n<|channel>thought\n<channel|>", Vec::new());
+        let large =
+            ParseOptions::for_prompt("<|turn>model\n<|channel>thought\n<channel|>", Vec::new());
         assert!(!large.start_in_thinking);
     }
 
@@ -633,7 +674,7 @@ mod tests {
 
     #[test]
     fn events_serialise_with_a_type_tag() {
-        let events = vec![
+        let events = [
             thought("t"),
             text("x"),
             call("f", json!({"a": 1})),
@@ -656,7 +697,10 @@ mod tests {
             ]
         );
         for (event, line) in events.iter().zip(&lines) {
-            assert_eq!(&serde_json::from_value::<ParseEvent>(line.clone()).unwrap(), event);
+            assert_eq!(
+                &serde_json::from_value::<ParseEvent>(line.clone()).unwrap(),
+                event
+            );
         }
     }
 }

@@ -52,13 +52,32 @@ fn visible(events: &[ParseEvent]) -> (String, String) {
     (text, thinking)
 }
 
-fn check_invariants(opts: &ParseOptions, input: &str, cuts: &[usize]) -> Result<Vec<ParseEvent>, TestCaseError> {
+fn check_invariants(
+    opts: &ParseOptions,
+    input: &str,
+    cuts: &[usize],
+) -> Result<Vec<ParseEvent>, TestCaseError> {
     let whole = StreamParser::parse_all(opts.clone(), input);
     let chunked = parse_chunked(opts, input, cuts);
-    prop_assert_eq!(&chunked, &whole, "chunking changed the events of {:?}", input);
+    prop_assert_eq!(
+        &chunked,
+        &whole,
+        "chunking changed the events of {:?}",
+        input
+    );
     let (text, thinking) = visible(&whole);
-    prop_assert!(!contains_tag(&text), "tag in text {:?} from {:?}", text, input);
-    prop_assert!(!contains_tag(&thinking), "tag in thinking {:?} from {:?}", thinking, input);
+    prop_assert!(
+        !contains_tag(&text),
+        "tag in text {:?} from {:?}",
+        text,
+        input
+    );
+    prop_assert!(
+        !contains_tag(&thinking),
+        "tag in thinking {:?} from {:?}",
+        thinking,
+        input
+    );
     for event in &whole {
         if let ParseEvent::Text(t) | ParseEvent::Thinking(t) = event {
             prop_assert!(!t.is_empty(), "empty event");
@@ -81,7 +100,9 @@ fn arb_args() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i32>().prop_map(|n| json!(n)),
         (-1e3f64..1e3).prop_map(|f| json!(f)),
-        "(?s)[a-z <>|{}:,'\"\\n]{0,12}".prop_filter("no delimiter", |s| !s.contains("<|\"|>")).prop_map(Value::String),
+        "(?s)[a-z <>|{}:,'\"\\n]{0,12}"
+            .prop_filter("no delimiter", |s| !s.contains("<|\"|>"))
+            .prop_map(Value::String),
     ];
     let value = leaf.prop_recursive(2, 12, 3, |inner| {
         prop_oneof![
@@ -90,7 +111,8 @@ fn arb_args() -> impl Strategy<Value = Value> {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     });
-    prop::collection::btree_map("[a-z_]{1,6}", value, 0..4).prop_map(|m| Value::Object(m.into_iter().collect()))
+    prop::collection::btree_map("[a-z_]{1,6}", value, 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +151,10 @@ fn render_segments(segments: &[Segment], end: &str) -> (String, Vec<ParseEvent>)
             Segment::Call(name, args) => {
                 let notation = to_notation(args).expect("generated args are representable");
                 out.push_str(&format!("<|tool_call>call:{name}{notation}<tool_call|>"));
-                expected.push(ParseEvent::ToolCall(ToolCall { name: name.clone(), arguments: args.clone() }));
+                expected.push(ParseEvent::ToolCall(ToolCall {
+                    name: name.clone(),
+                    arguments: args.clone(),
+                }));
             }
         }
     }
@@ -145,7 +170,10 @@ fn arb_piece() -> impl Strategy<Value = String> {
         .flat_map(|t| {
             let chars: Vec<char> = t.chars().collect();
             (1..chars.len()).flat_map(move |i| {
-                [chars[..i].iter().collect::<String>(), chars[i..].iter().collect::<String>()]
+                [
+                    chars[..i].iter().collect::<String>(),
+                    chars[i..].iter().collect::<String>(),
+                ]
             })
         })
         .collect();

@@ -69,7 +69,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::gemma::conversation::{Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn};
+use crate::gemma::conversation::{
+    Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn,
+};
 use crate::gemma::declaration::{ToolDeclaration, declaration};
 use crate::gemma::tags::{CHANNEL_CLOSE, CHANNEL_OPEN, STRING_DELIM};
 use crate::gemma::value::{NotationOut, sorted_keys, write_template_value};
@@ -79,11 +81,23 @@ use crate::gemma::value::{NotationOut, sorted_keys, write_template_value};
 pub enum Variant {
     /// E2B and E4B (`e2b_chat_template.jinja`).
     #[default]
-    #[serde(rename = "e2b", alias = "e4b", alias = "E2B", alias = "E4B", alias = "small")]
+    #[serde(
+        rename = "e2b",
+        alias = "e4b",
+        alias = "E2B",
+        alias = "E4B",
+        alias = "small"
+    )]
     E2b,
     /// 26B-A4B and 31B (`31b_chat_template.jinja`): adds an empty thought
     /// channel to the generation prompt when thinking is off.
-    #[serde(rename = "31b", alias = "26b", alias = "31B", alias = "26B", alias = "large")]
+    #[serde(
+        rename = "31b",
+        alias = "26b",
+        alias = "31B",
+        alias = "26B",
+        alias = "large"
+    )]
     Large,
 }
 
@@ -274,9 +288,7 @@ pub(crate) fn render_messages(
         out.markup("<turn|>\n");
     }
 
-    let last_user = messages
-        .iter()
-        .rposition(|m| matches!(m, Message::User(_)));
+    let last_user = messages.iter().rposition(|m| matches!(m, Message::User(_)));
     let mut previous_was_model = false;
     for (index, message) in messages.iter().enumerate() {
         previous = Previous::Nothing;
@@ -311,8 +323,8 @@ pub(crate) fn render_messages(
                 out.content(&content);
                 let answered = !model.responses.is_empty();
                 let next = messages.get(index + 1);
-                let continues = matches!(next, Some(Message::Model(_)))
-                    && (model.calls.is_empty() || answered);
+                let continues =
+                    matches!(next, Some(Message::Model(_))) && (model.calls.is_empty() || answered);
                 if previous == Previous::ToolCall && !answered {
                     out.markup("<|tool_response>");
                 } else if continues {
@@ -459,7 +471,11 @@ mod tests {
             variant: Variant::Large,
             ..RenderOptions::default()
         };
-        assert!(render(&conv, &opts).unwrap().ends_with("<|turn>model\n<|channel>thought\n<channel|>"));
+        assert!(
+            render(&conv, &opts)
+                .unwrap()
+                .ends_with("<|turn>model\n<|channel>thought\n<channel|>")
+        );
         opts.thinking = true;
         let text = render(&conv, &opts).unwrap();
         assert!(text.starts_with("<bos><|turn>system\n<|think|>\n<turn|>\n"));

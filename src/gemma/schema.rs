@@ -74,9 +74,10 @@ fn convert(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
     }
     if let Some(target) = map.get("$ref").and_then(Value::as_str) {
         let name = target.rsplit('/').next().unwrap_or(target);
-        let resolved = defs
-            .get(name)
-            .map_or_else(|| json!({"type": "object"}), |d| convert(d, defs, depth + 1));
+        let resolved = defs.get(name).map_or_else(
+            || json!({"type": "object"}),
+            |d| convert(d, defs, depth + 1),
+        );
         let mut merged = with_description(resolved, map.get("description"));
         if map.get("nullable") == Some(&Value::Bool(true)) {
             set(&mut merged, "nullable", json!(true));
@@ -86,10 +87,15 @@ fn convert(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(variants)) = map.get(key) {
             let mut converted = convert_alternatives(variants, defs, depth);
-            let own = map.get("description").and_then(Value::as_str).filter(|d| !d.is_empty());
+            let own = map
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty());
             let variant_docs = converted.get("description").and_then(Value::as_str);
             let description = match (own, variant_docs) {
-                (Some(own), Some(docs)) if converted.get("enum").is_some() => format!("{own} {docs}"),
+                (Some(own), Some(docs)) if converted.get("enum").is_some() => {
+                    format!("{own} {docs}")
+                }
                 (Some(own), _) => own.to_string(),
                 (None, Some(docs)) => docs.to_string(),
                 (None, None) => return converted,
@@ -170,13 +176,16 @@ fn convert(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
 
 /// `anyOf` / `oneOf`.
 fn convert_alternatives(variants: &[Value], defs: &Map<String, Value>, depth: usize) -> Value {
-    let is_null = |v: &Value| v.get("type") == Some(&json!("null")) || v.get("const") == Some(&Value::Null);
+    let is_null =
+        |v: &Value| v.get("type") == Some(&json!("null")) || v.get("const") == Some(&Value::Null);
     let non_null: Vec<&Value> = variants.iter().filter(|v| !is_null(v)).collect();
     let nullable = non_null.len() < variants.len();
     let mut out = if non_null.len() == 1 {
         convert(non_null[0], defs, depth + 1)
     } else if !non_null.is_empty()
-        && non_null.iter().all(|v| v.get("const").is_some_and(Value::is_string) || is_string_enum(v))
+        && non_null
+            .iter()
+            .all(|v| v.get("const").is_some_and(Value::is_string) || is_string_enum(v))
     {
         let mut values = Vec::new();
         let mut docs = Vec::new();
@@ -197,8 +206,15 @@ fn convert_alternatives(variants: &[Value], defs: &Map<String, Value>, depth: us
         }
         out
     } else {
-        let converted: Vec<Value> = non_null.iter().map(|v| convert(v, defs, depth + 1)).collect();
-        if !converted.is_empty() && converted.iter().all(|v| v.get("type") == Some(&json!("object"))) {
+        let converted: Vec<Value> = non_null
+            .iter()
+            .map(|v| convert(v, defs, depth + 1))
+            .collect();
+        if !converted.is_empty()
+            && converted
+                .iter()
+                .all(|v| v.get("type") == Some(&json!("object")))
+        {
             let mut properties = Map::new();
             for variant in &converted {
                 if let Some(Value::Object(props)) = variant.get("properties") {
@@ -256,7 +272,10 @@ fn copy_description(out: &mut Value, map: &Map<String, Value>) {
 }
 
 fn copy_description_into(out: &mut Map<String, Value>, map: &Map<String, Value>) {
-    if let Some(d) = map.get("description").filter(|d| d.as_str().is_some_and(|s| !s.is_empty())) {
+    if let Some(d) = map
+        .get("description")
+        .filter(|d| d.as_str().is_some_and(|s| !s.is_empty()))
+    {
         out.insert("description".into(), d.clone());
     }
 }
@@ -364,7 +383,9 @@ mod tests {
     fn declaration_of_mapped_schema_is_clean() {
         let tool = tool_declaration::<EditArgs>("edit", "Edit a file.");
         let text = declaration(&tool).unwrap();
-        for unwanted in ["$ref", "$defs", "format", "title", "NULL", "minimum", "[\"", "anyOf"] {
+        for unwanted in [
+            "$ref", "$defs", "format", "title", "NULL", "minimum", "[\"", "anyOf",
+        ] {
             assert!(!text.contains(unwanted), "{unwanted} in {text}");
         }
         assert!(text.contains("count:{nullable:true,type:<|\"|>INTEGER<|\"|>}"));

@@ -64,6 +64,9 @@ impl Sink {
     /// Removes tags that span the remembered tail and the pending text.
     fn remove_joined_tags(&mut self) {
         loop {
+            if !self.tail.contains('<') && !self.pending.contains('<') {
+                return;
+            }
             let combined = format!("{}{}", self.tail, self.pending);
             let Some((start, len)) = find_tag(&combined) else {
                 return;
@@ -76,10 +79,14 @@ impl Sink {
 
     /// Byte index in `pending` from which text is held back.
     fn hold_start(&self) -> usize {
-        let combined = format!("{}{}", self.tail, self.pending);
-        if let Some(lt) = combined.rfind('<') {
-            if match_tag(&combined[lt..]) == TagMatch::Prefix {
-                return lt.saturating_sub(self.tail.len());
+        if let Some(lt) = self.pending.rfind('<') {
+            if match_tag(&self.pending[lt..]) == TagMatch::Prefix {
+                return lt;
+            }
+        } else if let Some(lt) = self.tail.rfind('<') {
+            let combined = format!("{}{}", &self.tail[lt..], self.pending);
+            if match_tag(&combined) == TagMatch::Prefix {
+                return 0;
             }
         }
         if self.hold_newline && self.pending.ends_with('\n') {

@@ -158,7 +158,7 @@ mod tests {
     fn max_tag_len_covers_every_tag() {
         let longest = CONTROL_TAGS.iter().map(|t| t.len()).max().unwrap();
         assert!(longest <= MAX_TAG_LEN);
-        assert!(UNUSED_PREFIX.len() + UNUSED_MAX_DIGITS + 1 <= MAX_TAG_LEN);
+        assert!(UNUSED_PREFIX.len() + UNUSED_MAX_DIGITS < MAX_TAG_LEN);
     }
 
     #[test]

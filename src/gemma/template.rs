@@ -64,9 +64,12 @@ impl ChatTemplate {
         );
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function("raise_exception", |message: String| -> Result<String, Error> {
-            Err(Error::new(ErrorKind::InvalidOperation, message))
-        });
+        env.add_function(
+            "raise_exception",
+            |message: String| -> Result<String, Error> {
+                Err(Error::new(ErrorKind::InvalidOperation, message))
+            },
+        );
         env.add_template_owned(NAME, source.to_string())?;
         Ok(ChatTemplate { env })
     }
@@ -119,7 +122,9 @@ pub struct ProbeMismatch {
     pub theirs: String,
 }
 
-/// Renders the probe conversations both ways; `None` when all agree.
+/// Renders the probe conversations both ways; `None` when all agree. An
+/// error means the template fails on a probe (it cannot be the reference
+/// for these conversations).
 pub fn probe(template_src: &str, variant: Variant) -> Result<Option<ProbeMismatch>, TemplateError> {
     let template = ChatTemplate::new(template_src)?;
     for (name, conv, opts) in probe_cases(variant) {

@@ -12,7 +12,7 @@
 //!   `format_argument` macro writes, never failing. The renderer uses it, so a
 //!   `<|"|>` inside a string is emitted verbatim like the template does; the
 //!   renderer's spans mark such text as content so the engine can tokenize it
-//!   as plain text (see [`crate::gemma::render`]).
+//!   as plain text (see [`crate::gemma::render`](mod@crate::gemma::render)).
 //! * [`parse_notation`] reads canonical notation strictly; [`parse_lenient`]
 //!   reads what models actually emit (unclosed strings, missing braces,
 //!   single- or double-quoted strings, raw unquoted strings, `True`/`None`),
@@ -105,7 +105,11 @@ impl NotationOut for String {
 /// Writes `value` as the template's `format_argument(value, escape_keys)`
 /// does: keys bare (or wrapped in `<|"|>` when `escape_keys`), strings in
 /// `<|"|>` verbatim. Never fails.
-pub fn write_template_value<O: NotationOut + ?Sized>(out: &mut O, value: &Value, escape_keys: bool) {
+pub fn write_template_value<O: NotationOut + ?Sized>(
+    out: &mut O,
+    value: &Value,
+    escape_keys: bool,
+) {
     match value {
         Value::Null => out.markup("null"),
         Value::Bool(b) => out.markup(if *b { "true" } else { "false" }),
@@ -718,7 +722,8 @@ mod tests {
 
     #[test]
     fn writes_template_notation() {
-        let value = json!({"b": [1, -2, 2.5, 3.0], "A": {"x": null, "y": true}, "s": "hi \"there\""});
+        let value =
+            json!({"b": [1, -2, 2.5, 3.0], "A": {"x": null, "y": true}, "s": "hi \"there\""});
         assert_eq!(
             to_notation(&value).unwrap(),
             "{A:{x:null,y:true},b:[1,-2,2.5,3.0],s:<|\"|>hi \"there\"<|\"|>}"
@@ -764,7 +769,9 @@ mod tests {
     #[test]
     fn dictsort_order_is_case_insensitive() {
         let value = json!({"b": 1, "B": 2, "a": 3, "_": 4, "Z": 5});
-        let Value::Object(map) = value else { unreachable!() };
+        let Value::Object(map) = value else {
+            unreachable!()
+        };
         let keys: Vec<String> = sorted_keys(&map).into_iter().cloned().collect();
         assert_eq!(keys, expected_dictsort(&["b", "B", "a", "_", "Z"]));
     }
@@ -826,7 +833,10 @@ mod tests {
         assert_eq!(got.value, json!({"a": "hello world", "b": 2}));
         assert!(parse_lenient("{a:}", None).is_err());
         assert!(parse_lenient("{a 1}", None).is_err());
-        assert_eq!(parse_lenient("{:::}", None).unwrap().value, json!({"": "::"}));
+        assert_eq!(
+            parse_lenient("{:::}", None).unwrap().value,
+            json!({"": "::"})
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 /// How long walking and tokenizing a whole project takes, with no budget applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PackStats {
     /// Files that passed the filters.
     pub files: usize,

@@ -125,6 +125,9 @@ fn split_lines(content: &str) -> Vec<Line> {
     lines
 }
 
+/// How a strategy normalises a line before comparing.
+type Normalize = fn(&str) -> &str;
+
 /// Byte regions matching `old` line by line, trying each whitespace-tolerant strategy in turn.
 fn fuzzy_regions(content: &str, old: &str) -> Option<(MatchStrategy, Vec<(usize, usize)>)> {
     let mut old_lines: Vec<&str> = old.split('\n').collect();
@@ -136,7 +139,7 @@ fn fuzzy_regions(content: &str, old: &str) -> Option<(MatchStrategy, Vec<(usize,
         return None;
     }
     let file_lines = split_lines(content);
-    let strategies: [(MatchStrategy, fn(&str) -> &str); 2] = [
+    let strategies: [(MatchStrategy, Normalize); 2] = [
         (MatchStrategy::IgnoringTrailingWhitespace, str::trim_end),
         (MatchStrategy::IgnoringIndentation, str::trim),
     ];

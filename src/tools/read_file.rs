@@ -226,6 +226,17 @@ mod tests {
     }
 
     #[test]
+    fn file_over_the_size_limit_is_refused_without_reading() {
+        let p = Project::new();
+        let file = std::fs::File::create(p.path("huge.log")).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap(); // sparse: no real disk use
+        let out = p.run("read_file", json!({"path": "huge.log"}));
+        assert!(out.is_error);
+        assert!(out.content.contains("too large to read"), "{}", out.content);
+        assert!(!p.ctx.read_tracker.has_read(&p.path("huge.log")));
+    }
+
+    #[test]
     fn long_line_is_truncated_with_marker() {
         let p = Project::new();
         p.write(

@@ -165,6 +165,15 @@ mod tests {
     }
 
     #[test]
+    fn registry_context_and_prepared_calls_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<Registry>();
+        send_sync::<ToolContext>();
+        send::<crate::tools::Prepared>();
+    }
+
+    #[test]
     fn unknown_tool_lists_available_ones() {
         let p = Project::new();
         let out = run_tool(&Registry::builtin(), "read", json!({}), &p.ctx);

@@ -12,10 +12,36 @@ pub fn schema_for<T: JsonSchema>() -> Value {
         .into_generator();
     let mut schema = generator.into_root_schema_for::<T>().to_value();
     if let Some(object) = schema.as_object_mut() {
-        object.remove("$schema");
-        object.remove("title");
+        // The arguments struct's own doc comment is for Rust readers; the tool's description
+        // file speaks to the model.
+        for key in ["$schema", "title", "description"] {
+            object.remove(key);
+        }
     }
+    unwrap_descriptions(&mut schema);
     schema
+}
+
+/// Joins the lines of wrapped doc comments in every `description` (paragraphs are kept).
+fn unwrap_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                match child {
+                    Value::String(text) if key == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|paragraph| paragraph.split('\n').collect::<Vec<_>>().join(" "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 /// One line per parameter: name, type, whether required, description.
@@ -112,7 +138,8 @@ mod tests {
     #[derive(Deserialize, JsonSchema)]
     #[allow(dead_code)]
     struct Example {
-        /// Where to look.
+        /// Where to
+        /// look.
         path: String,
         /// How many.
         limit: Option<usize>,
@@ -133,6 +160,11 @@ mod tests {
     fn schema_is_inlined_without_meta_keys() {
         let schema = schema_for::<Example>();
         assert!(schema.get("$schema").is_none());
+        assert!(schema.get("description").is_none());
+        assert_eq!(
+            schema["properties"]["path"]["description"],
+            "Where to look."
+        );
         assert!(schema.get("$defs").is_none(), "{schema}");
         assert!(!schema.to_string().contains("$ref"), "{schema}");
     }

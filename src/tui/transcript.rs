@@ -75,6 +75,10 @@ impl Transcript {
             return;
         }
         let height = usize::from(area.height);
+        if self.scroll.is_following() {
+            self.render_bottom(area, buf, ctx);
+            return;
+        }
         let total = self.total_height(area.width, ctx);
         let top = self.scroll.top(total, height);
         let mut row = 0usize;
@@ -109,6 +113,35 @@ impl Transcript {
             let width = marker.width().min(usize::from(area.width)) as u16;
             let x = area.x + area.width - width;
             buf.set_line(x, area.y + area.height - 1, &marker, width);
+        }
+    }
+}
+
+impl Transcript {
+    /// Draws the last rows, rendering only the cells that show (fast after a resize).
+    fn render_bottom(&self, area: Rect, buf: &mut Buffer, ctx: &RenderCtx<'_>) {
+        let height = usize::from(area.height);
+        let mut shown = Vec::new();
+        let mut count = 0;
+        for cell in self.cells.iter().rev() {
+            let lines = cell.lines(area.width, ctx);
+            count += lines.len();
+            shown.push(lines);
+            // One extra line: the last cell's separator is not drawn.
+            if count > height {
+                break;
+            }
+        }
+        let total = count.saturating_sub(1);
+        let skip = total.saturating_sub(height);
+        let rows = shown
+            .iter()
+            .rev()
+            .flat_map(|lines| lines.iter())
+            .skip(skip)
+            .take(total - skip);
+        for (row, line) in rows.enumerate() {
+            buf.set_line(area.x, area.y + row as u16, line, area.width);
         }
     }
 }

@@ -365,3 +365,37 @@ fn scrolled_up_shows_marker() {
     ));
     insta::assert_snapshot!(draw(&app, 80, 20).backend());
 }
+
+#[test]
+fn approval_editing_command() {
+    let mut app = app();
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ApprovalRequest {
+                call_id: "s1".into(),
+                name: "shell".into(),
+                preview: "rm -rf target/debug".into(),
+                editable_command: true,
+            },
+        ],
+    );
+    for code in [
+        crossterm::event::KeyCode::Char('e'),
+        crossterm::event::KeyCode::Backspace,
+        crossterm::event::KeyCode::Backspace,
+        crossterm::event::KeyCode::Backspace,
+        crossterm::event::KeyCode::Backspace,
+        crossterm::event::KeyCode::Backspace,
+        crossterm::event::KeyCode::Char('*'),
+    ] {
+        app.handle_key(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        ));
+    }
+    let mut terminal = draw(&app, 60, 12);
+    insta::assert_snapshot!(terminal.backend());
+    terminal.backend_mut().assert_cursor_position((18, 4));
+}

@@ -1,0 +1,129 @@
+//! Running one tool call: permission check, approval, execution, and exactly one result.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use super::turn::malformed_error;
+use super::{Action, Agent, Verdict};
+use crate::gemma::{ModelPart, ToolCall, ToolResponse};
+use crate::protocol::{ApprovalDecision, Event, Op};
+use crate::tools::{Preview, ToolKind, ToolOutput};
+
+impl Agent {
+    /// Runs `call` and appends its one result to the conversation; returns the result text.
+    pub(super) fn run_call(&mut self, call: &ToolCall, interrupted: bool, ops: &mpsc::Receiver<Op>) -> String {
+        self.next_call += 1;
+        let call_id = format!("call_{}", self.next_call);
+        self.emit(Event::ToolCallBegin {
+            call_id: call_id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+        });
+        let started = Instant::now();
+        let output = if interrupted {
+            ToolOutput::error("not run: the user interrupted the turn")
+        } else if let Some(error) = malformed_error(call) {
+            ToolOutput::error(error)
+        } else {
+            self.execute(call, &call_id, ops)
+        };
+        if output.is_error && output.content.starts_with("denied") {
+            self.emit(Event::Warning {
+                message: format!("{} call denied: {}", call.name, output.content),
+            });
+        }
+        self.undo.record(&output.changed_files);
+        self.emit(Event::ToolCallEnd {
+            call_id,
+            name: call.name.clone(),
+            summary: output.summary.clone(),
+            is_error: output.is_error,
+            diff: output.diff.clone(),
+            output: output.content.clone(),
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        self.conversation.extend_model([ModelPart::ToolResponse(ToolResponse {
+            name: call.name.clone(),
+            response: serde_json::Value::String(output.content.clone()),
+        })]);
+        output.content
+    }
+
+    fn execute(&mut self, call: &ToolCall, call_id: &str, ops: &mpsc::Receiver<Op>) -> ToolOutput {
+        let prepared = match self.registry.prepare(&call.name, call.arguments.clone(), &self.tool_ctx) {
+            Ok(p) => p,
+            Err(e) => return ToolOutput::error(e.to_string()),
+        };
+        let action = match prepared.kind {
+            ToolKind::Read => Action::Read,
+            ToolKind::Edit | ToolKind::Git => Action::Edit,
+            ToolKind::Shell => Action::Shell,
+        };
+        let command = match &prepared.preview {
+            Some(Preview::Command(c)) => Some(c.clone()),
+            _ => None,
+        };
+        match self.permissions.check(action, command.as_deref()) {
+            Verdict::Allow => prepared.execute(&self.tool_ctx),
+            Verdict::Deny(reason) => ToolOutput::error(reason),
+            Verdict::Ask if !self.config.interactive => ToolOutput::error(format!(
+                "denied: {} needs approval and nobody can approve in this mode; the user can \
+                 allow it with --mode full-auto{}",
+                if action == Action::Shell { "running a command" } else { "changing files" },
+                if action == Action::Shell { " or --allow 'PATTERN'" } else { " or --mode auto-edit" }
+            )),
+            Verdict::Ask => {
+                let preview = match &prepared.preview {
+                    Some(Preview::Diff(d)) => d.clone(),
+                    Some(Preview::Command(c)) => c.clone(),
+                    None => prepared.summary.clone(),
+                };
+                self.emit(Event::ApprovalRequest {
+                    call_id: call_id.to_string(),
+                    name: call.name.clone(),
+                    preview,
+                    editable_command: action == Action::Shell,
+                });
+                match self.wait_for_approval(call_id, ops) {
+                    ApprovalDecision::Approve => prepared.execute(&self.tool_ctx),
+                    ApprovalDecision::ApproveForSession => {
+                        self.permissions.allow_for_session(action);
+                        prepared.execute(&self.tool_ctx)
+                    }
+                    ApprovalDecision::ApproveEdited { command } => {
+                        let mut args = call.arguments.clone();
+                        args["command"] = serde_json::Value::String(command);
+                        match self.registry.prepare(&call.name, args, &self.tool_ctx) {
+                            Ok(p) => p.execute(&self.tool_ctx),
+                            Err(e) => ToolOutput::error(e.to_string()),
+                        }
+                    }
+                    ApprovalDecision::Deny => {
+                        ToolOutput::error("denied: the user declined this call; ask or try another way")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the user's answer; an interrupt or shutdown counts as a denial.
+    fn wait_for_approval(&mut self, call_id: &str, ops: &mpsc::Receiver<Op>) -> ApprovalDecision {
+        loop {
+            match ops.recv() {
+                Ok(Op::Approval { call_id: id, decision }) if id == call_id => return decision,
+                Ok(Op::SetMode { mode }) => {
+                    if let Some(m) = super::Mode::parse(&mode) {
+                        self.permissions.mode = m;
+                        self.emit(Event::ModeChanged { mode: m.name().into() });
+                    }
+                }
+                Ok(Op::Interrupt) | Ok(Op::Shutdown) | Err(_) => {
+                    self.cancel.store(true, Ordering::Relaxed);
+                    return ApprovalDecision::Deny;
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The agent core: the turn loop between the model and the tools.
+//!
+//! An [`Agent`] runs on its own thread ([`spawn`]); frontends talk to it only through
+//! [`crate::protocol::Op`]s and [`crate::protocol::Event`]s.
+
+mod call;
+pub mod loop_guard;
+pub mod permissions;
+pub mod system_prompt;
+mod turn;
+pub mod undo;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use crate::engine::{Backend, Sampling};
+use crate::gemma::{Conversation, RenderOptions, ToolDeclaration, Variant};
+use crate::protocol::{Event, Op};
+use crate::session::SessionWriter;
+use crate::tools::{Registry, ToolContext};
+
+pub use permissions::{Action, Mode, Permissions, Verdict};
+
+/// How the agent runs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The project root (tools are confined to it).
+    pub root: PathBuf,
+    /// The system prompt (see [`system_prompt::build`]).
+    pub system_prompt: String,
+    /// Model generations allowed per user turn.
+    pub max_turns: usize,
+    /// Tokens one generation may produce.
+    pub max_tokens: usize,
+    /// Thinking mode.
+    pub thinking: bool,
+    /// Which of Google's templates to follow.
+    pub variant: Variant,
+    /// Sampling settings.
+    pub sampling: Sampling,
+    /// Constrain tool calls with a grammar.
+    pub grammar: bool,
+    /// Small grammar bounds (random-weight test models rarely stop on their own).
+    pub bounded_grammar: bool,
+    /// Whether a user can answer approval requests (headless frontends deny instead).
+    pub interactive: bool,
+}
+
+/// An agent and its session state.
+pub struct Agent {
+    backend: Arc<dyn Backend>,
+    registry: Registry,
+    tool_ctx: ToolContext,
+    config: AgentConfig,
+    conversation: Conversation,
+    render: RenderOptions,
+    permissions: Permissions,
+    undo: undo::UndoLog,
+    session: Option<SessionWriter>,
+    cancel: Arc<AtomicBool>,
+    emitter: turn::Emitter,
+    template: Option<crate::gemma::ChatTemplate>,
+    next_call: usize,
+    user_turns: usize,
+}
+
+/// The frontend's end of a running agent.
+pub struct AgentHandle {
+    /// Submit operations here (Interrupt also takes effect while the agent is busy).
+    pub ops: mpsc::Sender<Op>,
+    /// Events arrive here.
+    pub events: mpsc::Receiver<Event>,
+    /// The agent thread.
+    pub thread: std::thread::JoinHandle<()>,
+}
+
+impl Agent {
+    /// A new agent over `backend` with the built-in tools.
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        config: AgentConfig,
+        permissions: Permissions,
+        session: Option<SessionWriter>,
+    ) -> Self {
+        let registry = Registry::builtin();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut tool_ctx = ToolContext::new(config.root.clone());
+        tool_ctx.cancel = cancel.clone();
+        let tools = registry
+            .declarations()
+            .into_iter()
+            .map(|d| ToolDeclaration {
+                name: d.name.to_string(),
+                description: d.description.trim().to_string(),
+                parameters: crate::gemma::parameters_from_schema(&d.parameters),
+            })
+            .collect();
+        let render = RenderOptions {
+            variant: config.variant,
+            thinking: config.thinking,
+            tools,
+            add_generation_prompt: true,
+            preserve_thinking: true,
+        };
+        Self {
+            backend,
+            registry,
+            tool_ctx,
+            conversation: Conversation::new(Some(config.system_prompt.clone())),
+            config,
+            render,
+            permissions,
+            undo: undo::UndoLog::default(),
+            session,
+            cancel,
+            emitter: turn::Emitter::default(),
+            template: None,
+            next_call: 0,
+            user_turns: 0,
+        }
+    }
+
+    /// Restores an earlier conversation (`--continue` / `--resume`).
+    pub fn restore(&mut self, conversation: Conversation) {
+        self.conversation = conversation;
+        self.user_turns = self
+            .conversation
+            .turns
+            .iter()
+            .filter(|t| matches!(t, crate::gemma::Turn::User(_)))
+            .count();
+    }
+
+    /// Renders with the model's embedded chat template instead of gem's renderer (used when
+    /// the two disagree at load time, so a template fix from Google is never ignored).
+    pub fn use_template(&mut self, template: crate::gemma::ChatTemplate) {
+        self.template = Some(template);
+    }
+
+    /// Renders a conversation into the prompt text.
+    pub(crate) fn render_prompt(
+        &self,
+        conversation: &Conversation,
+        opts: &RenderOptions,
+    ) -> Result<String, String> {
+        match &self.template {
+            Some(t) => t.render_conversation(conversation, opts).map_err(|e| e.to_string()),
+            None => crate::gemma::render(conversation, opts).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The conversation so far.
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+}
+
+/// Starts the agent on its own thread.
+pub fn spawn(agent: Agent) -> AgentHandle {
+    let (ops_tx, ops_rx) = mpsc::channel::<Op>();
+    let (agent_tx, agent_rx) = mpsc::channel::<Op>();
+    let (events_tx, events_rx) = mpsc::channel::<Event>();
+    let cancel = agent.cancel.clone();
+    // The pump makes Interrupt effective at once, even while the agent thread is busy.
+    std::thread::spawn(move || {
+        for op in ops_rx {
+            if matches!(op, Op::Interrupt | Op::Shutdown) {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            let stop = matches!(op, Op::Shutdown);
+            if agent_tx.send(op).is_err() || stop {
+                break;
+            }
+        }
+    });
+    let thread = std::thread::spawn(move || turn::run(agent, agent_rx, events_tx));
+    AgentHandle {
+        ops: ops_tx,
+        events: events_rx,
+        thread,
+    }
+}

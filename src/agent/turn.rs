@@ -1,0 +1,411 @@
+//! The turn loop: render → generate → parse → run calls → append results → continue.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+use super::Agent;
+use super::loop_guard::{RepeatGuard, is_degenerate};
+use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
+use crate::gemma::{
+    Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions,
+    StreamParser, ToolCall, call_grammar,
+};
+use crate::protocol::{Attachment, Event, Op, TurnEnd};
+
+/// Serves operations until shutdown or until the frontend goes away.
+pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sender<Event>) {
+    agent.emitter = Emitter {
+        events: Some(events),
+        session: agent.session.take().map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
+    };
+    agent.emit(Event::SessionConfigured {
+        session_id: agent.emitter.session_id(),
+        model: agent.backend.info().summary(),
+        mode: agent.permissions.mode.name().to_string(),
+        context_size: agent.backend.info().context_size,
+    });
+    while let Ok(op) = ops.recv() {
+        match op {
+            Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
+            Op::Approval { .. } | Op::Interrupt => {}
+            Op::Compact { hint } => agent.compact(hint.as_deref()),
+            Op::Undo => match agent.undo.undo() {
+                Ok(files) => agent.emit(Event::Undone {
+                    files: files.iter().map(|p| p.display().to_string()).collect(),
+                }),
+                Err(e) => agent.emit(Event::Error { message: format!("undo failed: {e}") }),
+            },
+            Op::SetMode { mode } => match super::Mode::parse(&mode) {
+                Some(m) => {
+                    agent.permissions.mode = m;
+                    agent.emit(Event::ModeChanged { mode: m.name().into() });
+                }
+                None => agent.emit(Event::Error {
+                    message: format!("unknown mode {mode:?}: use read-only, ask, auto-edit or full-auto"),
+                }),
+            },
+            Op::Clear => {
+                agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
+                agent.emit(Event::Cleared);
+            }
+            Op::Shutdown => break,
+        }
+    }
+}
+
+/// Sends events to the frontend and appends them to the session file.
+#[derive(Default, Clone)]
+pub struct Emitter {
+    events: Option<mpsc::Sender<Event>>,
+    session: Option<std::sync::Arc<std::sync::Mutex<crate::session::SessionWriter>>>,
+}
+
+impl Emitter {
+    /// Reports one event.
+    pub fn emit(&self, event: Event) {
+        self.record("event", &event);
+        if let Some(tx) = &self.events {
+            let _ = tx.send(event);
+        }
+    }
+
+    /// Appends a record to the session file, if there is one.
+    pub fn record<T: serde::Serialize + ?Sized>(&self, kind: &str, payload: &T) {
+        if let Some(session) = &self.session
+            && let Ok(mut session) = session.lock()
+        {
+            let _ = session.append(kind, payload);
+        }
+    }
+
+    fn session_id(&self) -> String {
+        self.session
+            .as_ref()
+            .and_then(|s| s.lock().ok().map(|s| s.id().to_string()))
+            .unwrap_or_default()
+    }
+}
+
+/// The user's text with attachments appended as labelled blocks.
+pub fn user_content(text: &str, attachments: &[Attachment]) -> String {
+    let mut content = text.trim_end().to_string();
+    for a in attachments {
+        content.push_str(&format!("\n\n<{0}>\n{1}\n</{0}>", a.label, a.content.trim_end()));
+    }
+    content
+}
+
+/// Why one generation step ended.
+enum Step {
+    /// The model made calls; continue after running them.
+    Calls(Vec<ToolCall>),
+    /// The model answered without calls.
+    Answer(String),
+    /// The turn ends here.
+    End(TurnEnd, String),
+}
+
+impl Agent {
+    fn user_turn(
+        &mut self,
+        text: &str,
+        attachments: &[Attachment],
+        ops: &mpsc::Receiver<Op>,
+    ) {
+        self.cancel.store(false, Ordering::Relaxed);
+        self.user_turns += 1;
+        let content = user_content(text, attachments);
+        self.emitter.record("user_turn", &serde_json::json!({ "text": content }));
+        self.conversation.push_user(content);
+        self.undo.begin_turn();
+        self.emit(Event::TurnStarted { turn: self.user_turns });
+        let mut guard = RepeatGuard::default();
+        let mut end = None;
+        for _ in 0..self.config.max_turns.max(1) {
+            match self.step() {
+                Step::End(reason, text) => {
+                    end = Some((reason, text));
+                    break;
+                }
+                Step::Answer(text) => {
+                    end = Some((TurnEnd::Completed, text));
+                    break;
+                }
+                Step::Calls(calls) => {
+                    let mut looped = false;
+                    for call in calls {
+                        let interrupted = self.cancel.load(Ordering::Relaxed);
+                        let output = self.run_call(&call, interrupted, ops);
+                        let key = format!("{}{}", call.name, call.arguments);
+                        looped |= guard.record(&key, &output);
+                    }
+                    if self.cancel.load(Ordering::Relaxed) {
+                        end = Some((TurnEnd::Interrupted, String::new()));
+                        break;
+                    }
+                    if looped {
+                        self.emit(
+                            Event::Warning {
+                                message: format!(
+                                    "stopped: the model made the same call {} times in a row with the same result",
+                                    super::loop_guard::MAX_REPEATS
+                                ),
+                            });
+                        end = Some((TurnEnd::LoopDetected, String::new()));
+                        break;
+                    }
+                }
+            }
+        }
+        let (reason, final_text) = end.unwrap_or((TurnEnd::MaxTurns, String::new()));
+        if reason == TurnEnd::MaxTurns {
+            self.emit(
+                Event::Warning {
+                    message: format!(
+                        "stopped after {} model steps (--max-turns)",
+                        self.config.max_turns
+                    ),
+                });
+        }
+        self.emitter.record("conversation", &self.conversation);
+        self.emit(Event::TurnComplete { reason, final_text });
+    }
+
+    fn grammar(&self) -> Option<GrammarSpec> {
+        if !self.config.grammar || !self.backend.info().is_gemma4() {
+            return None;
+        }
+        let opts = if self.config.bounded_grammar {
+            GrammarOptions::bounded()
+        } else {
+            GrammarOptions::default()
+        };
+        let grammar = call_grammar(&self.render.tools, &opts).ok()?;
+        Some(GrammarSpec {
+            gbnf: grammar.gbnf,
+            root: grammar.root,
+            trigger_patterns: Vec::new(),
+            trigger_tokens: grammar.trigger_tokens_text,
+        })
+    }
+
+    /// The stable leading part of every prompt (system turn with tools), kept on disk.
+    fn persist_prefix(&self) -> Option<String> {
+        let system_only = Conversation::new(self.conversation.system.clone());
+        let opts = RenderOptions {
+            add_generation_prompt: false,
+            ..self.render.clone()
+        };
+        self.render_prompt(&system_only, &opts).ok()
+    }
+
+    fn step(&mut self) -> Step {
+        let prompt = match self.render_prompt(&self.conversation, &self.render) {
+            Ok(p) => p,
+            Err(e) => {
+                self.emit(Event::Error { message: format!("cannot render the conversation: {e}") });
+                return Step::End(TurnEnd::Error, String::new());
+            }
+        };
+        let mut request = GenerateRequest::new(prompt.clone(), self.config.max_tokens);
+        request.sampling = self.config.sampling.clone();
+        request.grammar = self.grammar();
+        request.persist_prefix = self.persist_prefix();
+        request.cancel = self.cancel.clone();
+        let mut parser = StreamParser::new(ParseOptions::for_prompt(&prompt, self.render.tools.clone()));
+        let mut parsed: Vec<ParseEvent> = Vec::new();
+        let mut raw = String::new();
+        let mut degenerate = false;
+        let cancel = self.cancel.clone();
+        let emitter = self.emitter.clone();
+        let backend = self.backend.clone();
+        let result = backend.generate(request, &mut |event| match event {
+            GenerateEvent::Prefill { done, total } => {
+                emitter.emit(Event::PrefillProgress { done, total });
+            }
+            GenerateEvent::Delta { text, .. } => {
+                raw.push_str(&text);
+                for ev in parser.push(&text) {
+                    stream_event(&ev, &emitter);
+                    parsed.push(ev);
+                }
+                if is_degenerate(&raw) {
+                    degenerate = true;
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+        for ev in parser.finish() {
+            stream_event(&ev, &self.emitter);
+            parsed.push(ev);
+        }
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.emit(Event::Error { message: e.to_string() });
+                return Step::End(TurnEnd::Error, String::new());
+            }
+        };
+        for warning in &outcome.warnings {
+            self.emit(Event::Warning { message: warning.clone() });
+        }
+        if let Some(reason) = &outcome.full_reprefill_reason {
+            self.emit(Event::Warning { message: reason.clone() });
+        }
+        self.emit(Event::TokenUsage { usage: outcome.usage });
+
+        let mut calls = Vec::new();
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        for ev in parsed {
+            match ev {
+                ParseEvent::MalformedCall { raw, error } => {
+                    let call = malformed_call(&raw, &error);
+                    calls.push(call.clone());
+                    parts.push(ModelPart::ToolCall(call));
+                }
+                ParseEvent::ToolCall(call) => {
+                    calls.push(call.clone());
+                    parts.push(ModelPart::ToolCall(call));
+                }
+                ParseEvent::Text(t) => {
+                    text.push_str(&t);
+                    parts.push(ModelPart::Text(t));
+                }
+                ParseEvent::Thinking(t) => parts.push(ModelPart::Thinking(t)),
+            }
+        }
+        self.conversation.extend_model(coalesce(parts));
+        if degenerate {
+            self.emit(
+                Event::Warning {
+                    message: "stopped: the model's output degenerated into repetition".into(),
+                });
+            return Step::End(TurnEnd::LoopDetected, text.trim().to_string());
+        }
+        if outcome.stop == StopReason::Cancelled && calls.is_empty() {
+            return Step::End(TurnEnd::Interrupted, text.trim().to_string());
+        }
+        if outcome.stop == StopReason::ContextFull {
+            self.emit(
+                Event::Error {
+                    message: "the context window is full: use /compact or start a new session".into(),
+                });
+            return Step::End(TurnEnd::Error, text.trim().to_string());
+        }
+        if calls.is_empty() {
+            Step::Answer(text.trim().to_string())
+        } else {
+            Step::Calls(calls)
+        }
+    }
+
+    /// Summarises the conversation with the model and continues from the summary.
+    pub(super) fn compact(&mut self, hint: Option<&str>) {
+        let before = self.render_prompt(&self.conversation, &self.render)
+            .ok()
+            .and_then(|p| self.backend.count_tokens(&p).ok())
+            .unwrap_or(0);
+        let mut ask = self.conversation.clone();
+        let mut instruction = include_str!("../../prompts/compact.md").trim().to_string();
+        if let Some(hint) = hint {
+            instruction.push_str(&format!("\n\nKeep in particular: {hint}"));
+        }
+        ask.push_user(instruction);
+        let opts = RenderOptions {
+            thinking: false,
+            ..self.render.clone()
+        };
+        let summary = self.render_prompt(&ask, &opts).and_then(|prompt| {
+            let mut request = GenerateRequest::new(prompt, self.config.max_tokens);
+            request.sampling = self.config.sampling.clone();
+            request.cancel = self.cancel.clone();
+            self.backend
+                .generate(request, &mut |_| {})
+                .map(|o| o.text)
+                .map_err(|e| e.to_string())
+        });
+        match summary {
+            Ok(summary) => {
+                let text: String = StreamParser::parse_all(ParseOptions::default(), &summary)
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        ParseEvent::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                let mut fresh = Conversation::new(self.conversation.system.clone());
+                fresh.push_user(format!(
+                    "Summary of the conversation so far (earlier messages were compacted):\n\n{}",
+                    text.trim()
+                ));
+                fresh.extend_model([ModelPart::Text("Understood. I will continue from this summary.".into())]);
+                self.conversation = fresh;
+                let after = self.render_prompt(&self.conversation, &self.render)
+                    .ok()
+                    .and_then(|p| self.backend.count_tokens(&p).ok())
+                    .unwrap_or(0);
+                self.emit(Event::Compacted { tokens_before: before, tokens_after: after });
+            }
+            Err(e) => self.emit(Event::Error { message: format!("compaction failed: {e}") }),
+        }
+    }
+}
+
+/// Streams thinking and text deltas as protocol events.
+fn stream_event(event: &ParseEvent, out: &Emitter) {
+    match event {
+        ParseEvent::Thinking(t) if !t.is_empty() => out.emit(Event::ThinkingDelta { delta: t.clone() }),
+        ParseEvent::Text(t) if !t.is_empty() => out.emit(Event::TextDelta { delta: t.clone() }),
+        _ => {}
+    }
+}
+
+/// Merges adjacent thinking or text fragments into single parts.
+fn coalesce(parts: Vec<ModelPart>) -> Vec<ModelPart> {
+    let mut out: Vec<ModelPart> = Vec::new();
+    for part in parts {
+        match (out.last_mut(), part) {
+            (Some(ModelPart::Text(a)), ModelPart::Text(b)) => a.push_str(&b),
+            (Some(ModelPart::Thinking(a)), ModelPart::Thinking(b)) => a.push_str(&b),
+            (_, part) => out.push(part),
+        }
+    }
+    out
+}
+
+/// The name to record for a malformed call: what follows `call:` up to `{`, if it looks like a
+/// name.
+const MALFORMED: &str = "malformed_call";
+
+fn malformed_call(raw: &str, error: &str) -> ToolCall {
+    let name = raw
+        .trim()
+        .strip_prefix("call:")
+        .and_then(|rest| rest.split('{').next())
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(MALFORMED);
+    ToolCall {
+        name: name.to_string(),
+        arguments: serde_json::json!({ "__malformed": { "raw": raw, "error": error } }),
+    }
+}
+
+/// Whether a call is a malformed one recorded by [`malformed_call`]; returns the error text for
+/// the model.
+pub(super) fn malformed_error(call: &ToolCall) -> Option<String> {
+    let info = call.arguments.get("__malformed")?;
+    Some(format!(
+        "error: your tool call could not be parsed ({}). Raw text: {}\nWrite a call as \
+         call:NAME{{key:<|\"|>text<|\"|>,count:3}} with NAME one of the declared tools.",
+        info.get("error").and_then(|v| v.as_str()).unwrap_or("malformed"),
+        info.get("raw").and_then(|v| v.as_str()).unwrap_or("")
+    ))
+}
+
+impl Agent {
+    /// Reports an event.
+    pub(super) fn emit(&self, event: Event) {
+        self.emitter.emit(event);
+    }
+}

@@ -1,0 +1,146 @@
+//! Drives one task through the agent without a UI: progress on stderr, and on stdout only the
+//! answer (or JSON / JSON lines).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::agent::AgentHandle;
+use crate::protocol::{Attachment, Event, Op, TokenUsage, TurnEnd};
+
+/// What stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdout {
+    /// Nothing but what the caller prints afterwards (the answer, a patch, findings).
+    Quiet,
+    /// Every event as one JSON line.
+    StreamJson,
+}
+
+/// The result of a headless task.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskResult {
+    /// How the turn ended.
+    pub end: TurnEnd,
+    /// The model's final answer.
+    pub final_text: String,
+    /// Tool calls made.
+    pub tool_calls: usize,
+    /// Tool calls denied by the permission mode.
+    pub denied_calls: usize,
+    /// Errors reported.
+    pub errors: Vec<String>,
+    /// Token usage summed over the task's generations.
+    pub usage: TokenUsage,
+    /// Model generations.
+    pub generations: usize,
+}
+
+/// Sends `text` as one user turn and consumes events until the turn completes.
+pub fn run_task(
+    handle: &AgentHandle,
+    text: &str,
+    attachments: Vec<Attachment>,
+    stdout: Stdout,
+    out: &mut dyn Write,
+) -> TaskResult {
+    let mut result = TaskResult {
+        end: TurnEnd::Error,
+        final_text: String::new(),
+        tool_calls: 0,
+        denied_calls: 0,
+        errors: Vec::new(),
+        usage: TokenUsage::default(),
+        generations: 0,
+    };
+    if handle
+        .ops
+        .send(Op::UserTurn {
+            text: text.to_string(),
+            attachments,
+        })
+        .is_err()
+    {
+        result.errors.push("the agent stopped before the task started".into());
+        return result;
+    }
+    let mut err = std::io::stderr();
+    let mut thinking = false;
+    for event in &handle.events {
+        if stdout == Stdout::StreamJson
+            && let Ok(line) = serde_json::to_string(&event)
+        {
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        match &event {
+            Event::ThinkingDelta { .. } => {
+                if !thinking {
+                    let _ = writeln!(err, "· thinking…");
+                    thinking = true;
+                }
+            }
+            Event::TextDelta { .. } => thinking = false,
+            Event::PrefillProgress { done, total } if *total > 2048 => {
+                let _ = write!(err, "\r· reading prompt {done}/{total} tokens");
+                if done == total {
+                    let _ = writeln!(err);
+                }
+            }
+            Event::ToolCallBegin { name, arguments, .. } => {
+                result.tool_calls += 1;
+                thinking = false;
+                let _ = writeln!(err, "→ {name} {}", key_argument(arguments));
+            }
+            Event::ToolCallEnd { summary, is_error, output, .. } => {
+                if *is_error && output.starts_with("denied") {
+                    result.denied_calls += 1;
+                }
+                let mark = if *is_error { "✗" } else { "✓" };
+                let _ = writeln!(err, "  {mark} {summary}");
+            }
+            Event::TokenUsage { usage } => {
+                result.generations += 1;
+                result.usage.prompt_tokens = usage.prompt_tokens;
+                result.usage.reused_tokens += usage.reused_tokens;
+                result.usage.prefilled_tokens += usage.prefilled_tokens;
+                result.usage.generated_tokens += usage.generated_tokens;
+                result.usage.prefill_ms += usage.prefill_ms;
+                result.usage.generation_ms += usage.generation_ms;
+                result.usage.context_size = usage.context_size;
+            }
+            Event::Warning { message } => {
+                let _ = writeln!(err, "warning: {message}");
+            }
+            Event::Error { message } => {
+                let _ = writeln!(err, "error: {message}");
+                result.errors.push(message.clone());
+            }
+            Event::ApprovalRequest { call_id, .. } => {
+                // Headless agents never ask; answer defensively if one does.
+                let _ = handle.ops.send(Op::Approval {
+                    call_id: call_id.clone(),
+                    decision: crate::protocol::ApprovalDecision::Deny,
+                });
+            }
+            Event::TurnComplete { reason, final_text } => {
+                result.end = reason.clone();
+                result.final_text = final_text.clone();
+                break;
+            }
+            _ => {}
+        }
+    }
+    result
+}
+
+/// The argument worth showing for a call (path, pattern or command).
+pub fn key_argument(arguments: &serde_json::Value) -> String {
+    for key in ["path", "pattern", "command", "operation"] {
+        if let Some(v) = arguments.get(key).and_then(|v| v.as_str()) {
+            let line = v.lines().next().unwrap_or_default();
+            return line.chars().take(80).collect();
+        }
+    }
+    String::new()
+}

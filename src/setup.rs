@@ -1,0 +1,230 @@
+//! Turning command-line options into a running backend and agent (shared by every mode).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::agent::{Agent, AgentConfig, Mode, Permissions, system_prompt};
+use crate::cli::{Cli, ModelArgs};
+use crate::engine::{self, Backend, EngineConfig, KvCacheKind, Sampling};
+use crate::gemma::{ChatTemplate, Variant};
+use crate::session::{SessionStore, SessionWriter};
+
+/// Settings read from `~/.config/gem/config.toml` (flags and environment win).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FileConfig {
+    /// Default model path.
+    pub model: Option<PathBuf>,
+    /// Default permission mode.
+    pub mode: Option<String>,
+    /// Default theme.
+    pub theme: Option<String>,
+}
+
+/// Reads the user's config file; a missing file is an empty config, a broken one an error.
+pub fn file_config() -> anyhow::Result<FileConfig> {
+    let Some(path) = dirs::config_dir().map(|d| d.join("gem").join("config.toml")) else {
+        return Ok(FileConfig::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display())),
+        Err(_) => Ok(FileConfig::default()),
+    }
+}
+
+/// The engine configuration from the flags.
+pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<EngineConfig> {
+    let model = args.model.clone().or_else(|| file.model.clone()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no model given: pass --model PATH (a Gemma 4 GGUF), set GEM_MODEL, or put \
+             model = \"PATH\" in ~/.config/gem/config.toml"
+        )
+    })?;
+    let mut config = EngineConfig::new(model);
+    config.context = args.ctx;
+    config.threads = args.threads;
+    config.batch = args.batch;
+    config.ubatch = args.ubatch;
+    config.flash_attention = match args.flash_attn.as_str() {
+        "on" | "true" => Some(true),
+        "off" | "false" => Some(false),
+        "auto" => None,
+        other => anyhow::bail!("--flash-attn takes on, off or auto, not {other:?}"),
+    };
+    config.kv_cache = KvCacheKind::parse(&args.kv_type)
+        .ok_or_else(|| anyhow::anyhow!("--kv-type takes f16, q8_0 or q4_0, not {:?}", args.kv_type))?;
+    config.gpu_layers = args.gpu_layers;
+    config.swa_full = args.swa_full;
+    if args.no_disk_cache {
+        config.state_dir = None;
+    }
+    Ok(config)
+}
+
+/// Opens the model and checks its embedded chat template against gem's renderer.
+pub fn open_backend(config: &EngineConfig) -> anyhow::Result<(Arc<dyn Backend>, Option<ChatTemplate>)> {
+    let backend: Arc<dyn Backend> = Arc::from(engine::open(config)?);
+    let info = backend.info();
+    if let Some(note) = &info.context_note {
+        eprintln!("gem: {note}");
+    }
+    let mut fallback = None;
+    if info.is_gemma4()
+        && let Some(source) = &info.chat_template
+    {
+        match crate::gemma::probe(source, variant_for(info)) {
+            Ok(None) => {}
+            Ok(Some(mismatch)) => {
+                eprintln!(
+                    "gem: warning: the model's embedded chat template renders differently from \
+                     gem's Gemma 4 renderer ({mismatch:?}); using the embedded template"
+                );
+                fallback = ChatTemplate::new(source).ok();
+            }
+            Err(e) => eprintln!("gem: warning: cannot check the embedded chat template: {e}"),
+        }
+    }
+    Ok((backend, fallback))
+}
+
+/// Which template variant fits the model (26B/31B render differently with thinking off).
+pub fn variant_for(info: &engine::ModelInfo) -> Variant {
+    match info.size_class.as_deref() {
+        Some("26B-A4B") | Some("31B") => Variant::Large,
+        _ => Variant::E2b,
+    }
+}
+
+/// What a frontend wants from the agent.
+pub struct AgentSetup<'a> {
+    /// Project root.
+    pub root: &'a Path,
+    /// Mode-specific instructions appended to the system prompt.
+    pub extra_instructions: Option<&'a str>,
+    /// Default mode when none is given.
+    pub default_mode: Mode,
+    /// Whether approvals can be answered.
+    pub interactive: bool,
+    /// The user's first prompt (guides what the repository packing picks).
+    pub prompt_hint: &'a str,
+    /// Pack the repository into the context.
+    pub pack_repo: bool,
+}
+
+/// Builds the agent for `cli` and `setup`.
+pub fn build_agent(
+    cli: &Cli,
+    file: &FileConfig,
+    backend: Arc<dyn Backend>,
+    template: Option<ChatTemplate>,
+    setup: AgentSetup<'_>,
+) -> anyhow::Result<Agent> {
+    let mode_name = cli.mode.clone().or_else(|| file.mode.clone());
+    let mode = match mode_name {
+        Some(name) => Mode::parse(&name).ok_or_else(|| {
+            anyhow::anyhow!("unknown --mode {name:?}: use read-only, ask, auto-edit or full-auto")
+        })?,
+        None => setup.default_mode,
+    };
+    let permissions = Permissions::new(mode, &cli.allow)?;
+    let repo_block = if setup.pack_repo && !cli.no_repo {
+        let info = backend.info();
+        let opts = crate::repo::PackOptions {
+            context_tokens: info.context_size,
+            prompt: setup.prompt_hint.to_string(),
+            ..crate::repo::PackOptions::default()
+        };
+        let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
+        match crate::repo::pack(setup.root, &opts, &counter) {
+            Ok(packed) if !packed.included.is_empty() || !packed.mapped.is_empty() => {
+                eprintln!("gem: {}", packed.summary());
+                Some(packed.text)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                eprintln!("gem: warning: repository not packed: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
+    let system = system_prompt::build(setup.root, &cwd, setup.extra_instructions, repo_block.as_deref());
+    let args = &cli.model;
+    let mut sampling = Sampling {
+        seed: args.seed,
+        ..Sampling::default()
+    };
+    if let Some(t) = args.temperature {
+        sampling.temperature = t;
+    }
+    let config = AgentConfig {
+        root: setup.root.to_path_buf(),
+        system_prompt: system,
+        max_turns: cli.max_turns,
+        max_tokens: args.max_tokens,
+        thinking: !args.no_think,
+        variant: variant_for(backend.info()),
+        sampling,
+        grammar: !args.no_grammar,
+        bounded_grammar: args.bounded_grammar,
+        interactive: setup.interactive,
+    };
+    let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
+    let mut agent = Agent::new(backend, config, permissions, session);
+    if let Some(conversation) = restored {
+        agent.restore(conversation);
+    }
+    if let Some(template) = template {
+        agent.use_template(template);
+    }
+    Ok(agent)
+}
+
+/// Creates (or, for `--continue`/`--resume`, reopens) the session file. A session store that
+/// cannot be written is a warning, not an error: the task still runs.
+fn open_session(
+    cli: &Cli,
+    root: &Path,
+    model: &Path,
+) -> anyhow::Result<(Option<SessionWriter>, Option<crate::gemma::Conversation>)> {
+    let store = match SessionStore::from_env() {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("gem: warning: sessions are not saved: {e}");
+            return Ok((None, None));
+        }
+    };
+    let resume_id = if let Some(id) = &cli.resume {
+        Some(id.clone())
+    } else if cli.continue_session {
+        match store.latest_for(root)? {
+            Some(summary) => Some(summary.id),
+            None => anyhow::bail!("no earlier session in {} to continue", root.display()),
+        }
+    } else {
+        None
+    };
+    if let Some(id) = resume_id {
+        let (writer, reader) = store.resume(&id)?;
+        for warning in &reader.warnings {
+            eprintln!("gem: warning: {warning}");
+        }
+        let conversation = reader
+            .records()
+            .iter()
+            .rev()
+            .find(|r| r.kind == "conversation")
+            .and_then(|r| serde_json::from_value(r.payload.clone()).ok());
+        eprintln!("gem: resumed session {}", writer.id());
+        return Ok((Some(writer), conversation));
+    }
+    match store.create(root, &model.display().to_string()) {
+        Ok(writer) => Ok((Some(writer), None)),
+        Err(e) => {
+            eprintln!("gem: warning: sessions are not saved: {e}");
+            Ok((None, None))
+        }
+    }
+}
