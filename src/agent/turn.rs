@@ -200,13 +200,25 @@ impl Agent {
     }
 
     fn step(&mut self) -> Step {
-        let prompt = match self.render_prompt(&self.conversation, &self.render) {
+        let mut prompt = match self.render_prompt(&self.conversation, &self.render) {
             Ok(p) => p,
             Err(e) => {
                 self.emit(Event::Error { message: format!("cannot render the conversation: {e}") });
                 return Step::End(TurnEnd::Error, String::new());
             }
         };
+        // Compact instead of overflowing: never truncate silently.
+        let context = self.backend.info().context_size;
+        let needed = self.backend.count_tokens(&prompt).unwrap_or(0) + self.config.max_tokens.min(context / 4);
+        if needed > context && self.conversation.turns.len() > 2 {
+            self.emit(Event::Warning {
+                message: format!("the conversation needs {needed} of {context} tokens: compacting it"),
+            });
+            self.compact(None);
+            if let Ok(p) = self.render_prompt(&self.conversation, &self.render) {
+                prompt = p;
+            }
+        }
         let mut request = GenerateRequest::new(prompt.clone(), self.config.max_tokens);
         request.sampling = self.config.sampling.clone();
         request.grammar = self.grammar();

@@ -90,6 +90,12 @@ impl ReplayBackend {
         }
     }
 
+    /// Logs every prompt to `path` (as `GEM_REPLAY_LOG` does).
+    pub fn with_log(mut self, path: PathBuf) -> Self {
+        self.log = Some(path);
+        self
+    }
+
     fn log_prompt(&self, prompt: &str) -> Result<(), EngineError> {
         let Some(log) = &self.log else {
             return Ok(());

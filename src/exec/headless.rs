@@ -74,11 +74,9 @@ pub fn run_task(
             let _ = out.flush();
         }
         match &event {
-            Event::ThinkingDelta { .. } => {
-                if !thinking {
-                    let _ = writeln!(err, "· thinking…");
-                    thinking = true;
-                }
+            Event::ThinkingDelta { .. } if !thinking => {
+                let _ = writeln!(err, "· thinking…");
+                thinking = true;
             }
             Event::TextDelta { .. } => thinking = false,
             Event::PrefillProgress { done, total } if *total > 2048 => {

@@ -27,7 +27,7 @@ unsafe extern "C" fn on_log(level: llama_cpp_sys_2::ggml_log_level, text: *const
         if lines.len() == KEEP {
             lines.pop_front();
         }
-        lines.push_back((level as u32, line.trim_end().to_string()));
+        lines.push_back((level, line.trim_end().to_string()));
     }
 }
 
