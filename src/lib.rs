@@ -6,13 +6,13 @@
 //! thread.
 
 pub mod agent;
+pub mod cli;
 pub mod engine;
 pub mod exec;
 pub mod gemma;
 pub mod protocol;
 pub mod repo;
 pub mod session;
-pub mod tools;
-pub mod cli;
 pub mod setup;
+pub mod tools;
 pub mod tui;

@@ -30,10 +30,28 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Some(Command::Debug { action }) => return debug(&cli, &file, action),
         Some(Command::Cache { action }) => return cache(action),
-        Some(Command::Bench { prompt, generate, followup, json, repo }) => {
-            return bench(&cli, &file, *prompt, *generate, *followup, *json, repo.clone());
+        Some(Command::Bench {
+            prompt,
+            generate,
+            followup,
+            json,
+            repo,
+        }) => {
+            return bench(
+                &cli,
+                &file,
+                *prompt,
+                *generate,
+                *followup,
+                *json,
+                repo.clone(),
+            );
         }
-        Some(Command::Review { base, format, fail_on }) => {
+        Some(Command::Review {
+            base,
+            format,
+            fail_on,
+        }) => {
             return review(&cli, &file, base.as_deref(), *format, *fail_on);
         }
         None => {}
@@ -58,7 +76,9 @@ fn piped_stdin() -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading stdin")?;
     Ok((!text.is_empty()).then_some(text))
 }
 
@@ -74,7 +94,13 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
     let (prompt, attachments) = match (prompt.as_str(), stdin) {
         ("-", Some(text)) => (text, Vec::new()),
         ("-", None) => anyhow::bail!("-p - reads the prompt from stdin, but stdin is empty"),
-        (_, Some(text)) => (prompt.clone(), vec![Attachment { label: "stdin".into(), content: text }]),
+        (_, Some(text)) => (
+            prompt.clone(),
+            vec![Attachment {
+                label: "stdin".into(),
+                content: text,
+            }],
+        ),
         (_, None) => (prompt.clone(), Vec::new()),
     };
     let root = project_root()?;
@@ -85,7 +111,9 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
     } else {
         None
     };
-    let agent_root = workspace.as_ref().map_or(root.clone(), |w| w.root().to_path_buf());
+    let agent_root = workspace
+        .as_ref()
+        .map_or(root.clone(), |w| w.root().to_path_buf());
     let agent = build_agent(
         cli,
         file,
@@ -151,12 +179,16 @@ fn review(
     format: ReviewFormatArg,
     fail_on: FailOnArg,
 ) -> anyhow::Result<i32> {
-    use gem::exec::review_findings::{FailOn, ReviewFormat, format_findings, parse_findings, should_fail};
+    use gem::exec::review_findings::{
+        FailOn, ReviewFormat, format_findings, parse_findings, should_fail,
+    };
     let root = project_root()?;
     let diff = match base {
         Some(rev) => gem::exec::diff_input::diff_against(&root, rev)?,
         None => piped_stdin()?.ok_or_else(|| {
-            anyhow::anyhow!("nothing to review: pipe a diff in (git diff | gem review) or pass --base REV")
+            anyhow::anyhow!(
+                "nothing to review: pipe a diff in (git diff | gem review) or pass --base REV"
+            )
         })?,
     };
     if diff.trim().is_empty() {
@@ -192,7 +224,10 @@ fn review(
     let result = run_task(
         &handle,
         instructions,
-        vec![Attachment { label: "diff".into(), content: diff }],
+        vec![Attachment {
+            label: "diff".into(),
+            content: diff,
+        }],
         Stdout::Quiet,
         &mut std::io::stdout(),
     );
@@ -280,7 +315,9 @@ fn bench(
         gen_tokens: generate,
         followup_tokens: followup,
     };
-    let report = gem::engine::bench::run(&config, &params, &mut |stage| eprintln!("gem bench: {stage}…"))?;
+    let report = gem::engine::bench::run(&config, &params, &mut |stage| {
+        eprintln!("gem bench: {stage}…")
+    })?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -324,7 +361,12 @@ fn cache(action: &CacheAction) -> anyhow::Result<i32> {
                     e.path.display()
                 );
             }
-            println!("{} files, {} MiB in {}", entries.len(), total >> 20, dir.display());
+            println!(
+                "{} files, {} MiB in {}",
+                entries.len(),
+                total >> 20,
+                dir.display()
+            );
         }
         CacheAction::Clear => {
             let freed = gem::engine::state_cache::clear(&dir);
@@ -342,9 +384,11 @@ fn debug(cli: &Cli, file: &FileConfig, action: &DebugAction) -> anyhow::Result<i
                 std::io::stdin().read_to_string(&mut s)?;
                 s
             } else {
-                std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?
+                std::fs::read_to_string(input)
+                    .with_context(|| format!("reading {}", input.display()))?
             };
-            let value: serde_json::Value = serde_json::from_str(&text).context("the input is not JSON")?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).context("the input is not JSON")?;
             let chat = gem::gemma::OpenAiChat::from_json(&value)?;
             let (conversation, opts) = chat.to_conversation()?;
             print!("{}", gem::gemma::render(&conversation, &opts)?);
@@ -352,7 +396,8 @@ fn debug(cli: &Cli, file: &FileConfig, action: &DebugAction) -> anyhow::Result<i
         DebugAction::Parse => {
             let mut raw = String::new();
             std::io::stdin().read_to_string(&mut raw)?;
-            let events = gem::gemma::StreamParser::parse_all(gem::gemma::ParseOptions::default(), &raw);
+            let events =
+                gem::gemma::StreamParser::parse_all(gem::gemma::ParseOptions::default(), &raw);
             print!("{}", gem::gemma::openai::events_to_jsonl(&events));
         }
         DebugAction::ModelInfo => {

@@ -34,12 +34,16 @@ pub fn file_config() -> anyhow::Result<FileConfig> {
 
 /// The engine configuration from the flags.
 pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<EngineConfig> {
-    let model = args.model.clone().or_else(|| file.model.clone()).ok_or_else(|| {
-        anyhow::anyhow!(
-            "no model given: pass --model PATH (a Gemma 4 GGUF), set GEM_MODEL, or put \
+    let model = args
+        .model
+        .clone()
+        .or_else(|| file.model.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no model given: pass --model PATH (a Gemma 4 GGUF), set GEM_MODEL, or put \
              model = \"PATH\" in ~/.config/gem/config.toml"
-        )
-    })?;
+            )
+        })?;
     let mut config = EngineConfig::new(model);
     config.context = args.ctx;
     config.threads = args.threads;
@@ -51,8 +55,9 @@ pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<Engi
         "auto" => None,
         other => anyhow::bail!("--flash-attn takes on, off or auto, not {other:?}"),
     };
-    config.kv_cache = KvCacheKind::parse(&args.kv_type)
-        .ok_or_else(|| anyhow::anyhow!("--kv-type takes f16, q8_0 or q4_0, not {:?}", args.kv_type))?;
+    config.kv_cache = KvCacheKind::parse(&args.kv_type).ok_or_else(|| {
+        anyhow::anyhow!("--kv-type takes f16, q8_0 or q4_0, not {:?}", args.kv_type)
+    })?;
     config.gpu_layers = args.gpu_layers;
     config.swa_full = args.swa_full;
     if args.no_disk_cache {
@@ -62,7 +67,9 @@ pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<Engi
 }
 
 /// Opens the model and checks its embedded chat template against gem's renderer.
-pub fn open_backend(config: &EngineConfig) -> anyhow::Result<(Arc<dyn Backend>, Option<ChatTemplate>)> {
+pub fn open_backend(
+    config: &EngineConfig,
+) -> anyhow::Result<(Arc<dyn Backend>, Option<ChatTemplate>)> {
     let backend: Arc<dyn Backend> = Arc::from(engine::open(config)?);
     let info = backend.info();
     if let Some(note) = &info.context_note {
@@ -150,7 +157,12 @@ pub fn build_agent(
         None
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
-    let system = system_prompt::build(setup.root, &cwd, setup.extra_instructions, repo_block.as_deref());
+    let system = system_prompt::build(
+        setup.root,
+        &cwd,
+        setup.extra_instructions,
+        repo_block.as_deref(),
+    );
     let args = &cli.model;
     let mut sampling = Sampling {
         seed: args.seed,

@@ -14,7 +14,12 @@ fn prompts(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -24,7 +29,11 @@ fn continue_restores_the_previous_conversation() {
     let root = dir.path().join("project");
     std::fs::create_dir(&root).unwrap();
     let replay = dir.path().join("replay.json");
-    std::fs::write(&replay, r#"["The answer is 42.<turn|>", "Still 42.<turn|>"]"#).unwrap();
+    std::fs::write(
+        &replay,
+        r#"["The answer is 42.<turn|>", "Still 42.<turn|>"]"#,
+    )
+    .unwrap();
     let log = dir.path().join("log.jsonl");
     let run = |args: &[&str]| {
         Command::cargo_bin("gem")
@@ -33,22 +42,39 @@ fn continue_restores_the_previous_conversation() {
             .env("GEM_DATA_DIR", dir.path().join("data"))
             .env("GEM_CACHE_DIR", dir.path().join("cache"))
             .env("GEM_REPLAY_LOG", &log)
-            .args(["--model", &format!("replay:{}", replay.display()), "--no-repo"])
+            .args([
+                "--model",
+                &format!("replay:{}", replay.display()),
+                "--no-repo",
+            ])
             .args(args)
             .output()
             .unwrap()
     };
     let first = run(&["-p", "what is the answer?"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    let sessions = std::fs::read_dir(dir.path().join("data").join("sessions")).unwrap().count();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let sessions = std::fs::read_dir(dir.path().join("data").join("sessions"))
+        .unwrap()
+        .count();
     assert_eq!(sessions, 1, "one session file was written");
     // The replay backend restarts at output 0 in a new process: give it the second answer first.
     std::fs::write(&replay, r#"["Still 42.<turn|>"]"#).unwrap();
     let second = run(&["--continue", "-p", "are you sure?"]);
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let prompts = prompts(&log);
     let last = prompts.last().unwrap();
-    assert!(last.contains("what is the answer?") && last.contains("The answer is 42."), "{last}");
+    assert!(
+        last.contains("what is the answer?") && last.contains("The answer is 42."),
+        "{last}"
+    );
     assert!(last.contains("are you sure?"));
     assert!(last.starts_with(&prompts[0][..prompts[0].len() - "<|turn>model\n".len()]));
 }
@@ -78,7 +104,12 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
         bounded_grammar: false,
         interactive: false,
     };
-    let agent = Agent::new(Arc::new(backend), config, Permissions::new(Mode::ReadOnly, &[]).unwrap(), None);
+    let agent = Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::ReadOnly, &[]).unwrap(),
+        None,
+    );
     let handle = spawn(agent);
     let wait = |want: &dyn Fn(&Event) -> bool| loop {
         let event = handle.events.recv().unwrap();
@@ -86,22 +117,51 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
             return event;
         }
     };
-    handle.ops.send(Op::UserTurn { text: "rename parse".into(), attachments: vec![] }).unwrap();
+    handle
+        .ops
+        .send(Op::UserTurn {
+            text: "rename parse".into(),
+            attachments: vec![],
+        })
+        .unwrap();
     wait(&|e| matches!(e, Event::TurnComplete { .. }));
-    handle.ops.send(Op::Compact { hint: Some("the rename".into()) }).unwrap();
+    handle
+        .ops
+        .send(Op::Compact {
+            hint: Some("the rename".into()),
+        })
+        .unwrap();
     let compacted = wait(&|e| matches!(e, Event::Compacted { .. } | Event::Error { .. }));
-    assert!(matches!(compacted, Event::Compacted { .. }), "{compacted:?}");
-    handle.ops.send(Op::UserTurn { text: "what next?".into(), attachments: vec![] }).unwrap();
+    assert!(
+        matches!(compacted, Event::Compacted { .. }),
+        "{compacted:?}"
+    );
+    handle
+        .ops
+        .send(Op::UserTurn {
+            text: "what next?".into(),
+            attachments: vec![],
+        })
+        .unwrap();
     let done = wait(&|e| matches!(e, Event::TurnComplete { .. }));
     assert_eq!(
         done,
-        Event::TurnComplete { reason: TurnEnd::Completed, final_text: "Next I will update the callers.".into() }
+        Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "Next I will update the callers.".into()
+        }
     );
     handle.ops.send(Op::Shutdown).unwrap();
     let prompts = prompts(&log);
     assert_eq!(prompts.len(), 3);
     assert!(prompts[1].contains("Keep in particular: the rename"));
     let last = &prompts[2];
-    assert!(last.contains("SUMMARY: parse was renamed"), "the summary is in the prompt");
-    assert!(!last.contains("rename parse"), "the original messages were replaced");
+    assert!(
+        last.contains("SUMMARY: parse was renamed"),
+        "the summary is in the prompt"
+    );
+    assert!(
+        !last.contains("rename parse"),
+        "the original messages were replaced"
+    );
 }

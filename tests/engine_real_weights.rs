@@ -82,11 +82,18 @@ fn a_follow_up_turn_reuses_the_prefix_and_matches_a_fresh_prefill() {
     let prompt2 = format!("{STORY}\nQuestion: how many steps were there?\nAnswer:");
     let turn2 = run(&engine, greedy(&prompt2, 16));
     assert_eq!(turn2.usage.reused_tokens, turn1.usage.prompt_tokens);
-    assert!(turn2.usage.prefilled_tokens < 20, "prefilled {}", turn2.usage.prefilled_tokens);
+    assert!(
+        turn2.usage.prefilled_tokens < 20,
+        "prefilled {}",
+        turn2.usage.prefilled_tokens
+    );
     engine.clear_memory().unwrap();
     let fresh = run(&engine, greedy(&prompt2, 16));
     assert_eq!(fresh.usage.reused_tokens, 0);
-    assert_eq!(turn2.tokens, fresh.tokens, "reuse must not change the output");
+    assert_eq!(
+        turn2.tokens, fresh.tokens,
+        "reuse must not change the output"
+    );
 
     // Generated tokens stay cached too: a prompt that continues the answer reuses them.
     let prompt3 = format!("{prompt2}{}\nThank you.", fresh.text);
@@ -110,7 +117,11 @@ fn rolling_back_to_a_shorter_prefix_matches_a_fresh_run() {
     let shorter = format!("{} The storm came at night.", &STORY[..cut]);
     let rolled = run(&engine, greedy(&shorter, 16));
     assert!(rolled.usage.reused_tokens > 10);
-    assert!(rolled.full_reprefill_reason.is_none(), "{:?}", rolled.full_reprefill_reason);
+    assert!(
+        rolled.full_reprefill_reason.is_none(),
+        "{:?}",
+        rolled.full_reprefill_reason
+    );
     engine.clear_memory().unwrap();
     let fresh = run(&engine, greedy(&shorter, 16));
     assert_eq!(rolled.tokens, fresh.tokens);
@@ -120,7 +131,9 @@ fn rolling_back_to_a_shorter_prefix_matches_a_fresh_run() {
 fn a_restored_disk_state_matches_a_fresh_prefill_and_corrupt_states_are_rejected() {
     let _lock = support::model_lock();
     let dir = tempfile::tempdir().unwrap();
-    let Some(config) = config(Some(dir.path())) else { return };
+    let Some(config) = config(Some(dir.path())) else {
+        return;
+    };
     let engine = LlamaEngine::load(&config).unwrap();
     let prompt = format!("{STORY}\nQuestion: who climbed the stairs?\nAnswer:");
     let mut request = greedy(&prompt, 16);
@@ -134,9 +147,16 @@ fn a_restored_disk_state_matches_a_fresh_prefill_and_corrupt_states_are_rejected
     drop(engine);
     let engine = LlamaEngine::load(&config).unwrap();
     let warm = run(&engine, request.clone());
-    assert!(warm.restored_from_disk > 40, "restored {}", warm.restored_from_disk);
+    assert!(
+        warm.restored_from_disk > 40,
+        "restored {}",
+        warm.restored_from_disk
+    );
     assert!(warm.usage.prefilled_tokens < 20);
-    assert_eq!(warm.tokens, cold.tokens, "a restored state gives the fresh output");
+    assert_eq!(
+        warm.tokens, cold.tokens,
+        "a restored state gives the fresh output"
+    );
 
     // Corrupt the file: it is detected, reported, removed, and the output is still right.
     let path = &files[0].path;
@@ -147,7 +167,11 @@ fn a_restored_disk_state_matches_a_fresh_prefill_and_corrupt_states_are_rejected
     engine.clear_memory().unwrap();
     let after = run(&engine, request);
     assert_eq!(after.restored_from_disk, 0);
-    assert!(after.warnings.iter().any(|w| w.contains("checksum")), "{:?}", after.warnings);
+    assert!(
+        after.warnings.iter().any(|w| w.contains("checksum")),
+        "{:?}",
+        after.warnings
+    );
     assert_eq!(after.tokens, cold.tokens);
 }
 
@@ -171,8 +195,16 @@ fn cancellation_is_prompt_and_leaves_the_engine_usable() {
         .unwrap();
     assert_eq!(outcome.stop, StopReason::Cancelled);
     let took = cancelled_at.unwrap().elapsed();
-    assert!(took < Duration::from_secs(2), "took {took:?} for {} tokens", outcome.tokens.len());
-    assert!(outcome.tokens.len() < 10, "stopped within a step: {}", outcome.tokens.len());
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?} for {} tokens",
+        outcome.tokens.len()
+    );
+    assert!(
+        outcome.tokens.len() < 10,
+        "stopped within a step: {}",
+        outcome.tokens.len()
+    );
     let next = run(&engine, greedy("Hello", 4));
     assert!(!next.tokens.is_empty());
 }
@@ -180,12 +212,23 @@ fn cancellation_is_prompt_and_leaves_the_engine_usable() {
 #[test]
 fn a_prompt_longer_than_the_context_is_a_clear_error() {
     let _lock = support::model_lock();
-    let Some(mut config) = config(None) else { return };
+    let Some(mut config) = config(None) else {
+        return;
+    };
     config.context = Some(256);
     let engine = LlamaEngine::load(&config).unwrap();
     let long = STORY.repeat(10);
     let err = engine.generate(greedy(&long, 4), &mut |_| {}).unwrap_err();
-    assert!(matches!(err, EngineError::ContextOverflow { context_size: 256, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            EngineError::ContextOverflow {
+                context_size: 256,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("nothing was truncated"));
 }
 
@@ -197,7 +240,72 @@ fn a_truncated_model_file_is_a_clear_error() {
     let truncated = dir.path().join("truncated.gguf");
     let bytes = std::fs::read(&config.model).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
-    let err = LlamaEngine::load(&EngineConfig::new(&truncated)).err().unwrap();
+    let err = LlamaEngine::load(&EngineConfig::new(&truncated))
+        .err()
+        .unwrap();
     assert!(matches!(err, EngineError::CorruptModel { .. }), "{err}");
     assert!(err.to_string().contains("corrupt or truncated"), "{err}");
+}
+
+#[test]
+fn the_call_grammar_makes_every_sampled_output_a_valid_call() {
+    use gem::gemma::{GrammarOptions, ParseEvent, ParseOptions, StreamParser, call_grammar};
+    let _lock = support::model_lock();
+    let Some(config) = config(None) else { return };
+    let engine = LlamaEngine::load(&config).unwrap();
+    let tools = gem::agent::tool_declarations(&gem::tools::Registry::builtin());
+    // Gemma 3's vocabulary has no Gemma 4 control tokens: the tags are spelled out as text.
+    let opts = GrammarOptions {
+        special_tokens: false,
+        max_calls: 1,
+        ..GrammarOptions::bounded()
+    };
+    let grammar = call_grammar(&tools, &opts).unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    let cases: u32 = std::env::var("GEM_GRAMMAR_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    for seed in 0..cases {
+        let mut request = GenerateRequest {
+            add_bos: true,
+            sampling: Sampling {
+                seed,
+                ..Sampling::default()
+            },
+            ..GenerateRequest::new("Call a tool to look at the project files.\n", 400)
+        };
+        request.grammar = Some(gem::engine::GrammarSpec {
+            gbnf: grammar.gbnf.clone(),
+            root: grammar.root.clone(),
+            trigger_patterns: Vec::new(),
+            trigger_tokens: Vec::new(),
+        });
+        let outcome = engine.generate(request, &mut |_| {}).unwrap();
+        let events = StreamParser::parse_all(ParseOptions::default(), &outcome.text);
+        let calls: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                ParseEvent::ToolCall(call) => Some(call),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, ParseEvent::MalformedCall { .. })),
+            "seed {seed}: {:?}",
+            outcome.text
+        );
+        assert!(
+            !calls.is_empty(),
+            "seed {seed}: no call in {:?} ({:?})",
+            outcome.text,
+            outcome.stop
+        );
+        assert!(
+            calls.iter().all(|c| names.contains(&c.name.as_str())),
+            "seed {seed}: {calls:?}"
+        );
+    }
 }

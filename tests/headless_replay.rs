@@ -20,7 +20,11 @@ impl Project {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        std::fs::write(root.join("lib.rs"), "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n").unwrap();
+        std::fs::write(
+            root.join("lib.rs"),
+            "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
+        )
+        .unwrap();
         std::fs::write(root.join("README.md"), "# demo\n").unwrap();
         git(root, &["init", "-q"]);
         git(root, &["add", "."]);
@@ -41,8 +45,14 @@ impl Project {
     fn gem(&self, replay: &Path) -> Command {
         let mut cmd = Command::cargo_bin("gem").unwrap();
         cmd.current_dir(self.root())
-            .env("GEM_DATA_DIR", self.dir.path().join(".git").join("gem-data"))
-            .env("GEM_CACHE_DIR", self.dir.path().join(".git").join("gem-cache"))
+            .env(
+                "GEM_DATA_DIR",
+                self.dir.path().join(".git").join("gem-data"),
+            )
+            .env(
+                "GEM_CACHE_DIR",
+                self.dir.path().join(".git").join("gem-cache"),
+            )
             .env_remove("GEM_MODEL")
             .arg("--model")
             .arg(format!("replay:{}", replay.display()))
@@ -76,21 +86,43 @@ fn a_scripted_fix_edits_the_file_runs_the_check_and_prints_the_answer() {
         .args(["-p", "fix add", "--allow", "grep *"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Fixed `add`: it now returns a + b.\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Fixed `add`: it now returns a + b.\n"
+    );
     assert!(project.read("lib.rs").contains("a + b"));
     // The prompts the model saw carry the tool results, in order, and each extends the last.
     let prompts: Vec<String> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["prompt"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["prompt"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(prompts.len(), 4);
-    assert!(prompts[1].contains("response:read_file{value:<|\"|>     1\t"), "{}", &prompts[1][prompts[1].len() - 300..]);
-    assert!(prompts[2].contains("+    a + b"), "the edit's diff went back to the model");
+    assert!(
+        prompts[1].contains("response:read_file{value:<|\"|>     1\t"),
+        "{}",
+        &prompts[1][prompts[1].len() - 300..]
+    );
+    assert!(
+        prompts[2].contains("+    a + b"),
+        "the edit's diff went back to the model"
+    );
     assert!(prompts[3].contains("response:shell{value:<|\"|>"));
     for pair in prompts.windows(2) {
-        assert!(pair[1].starts_with(&pair[0]), "prompts must be append-only within a turn");
+        assert!(
+            pair[1].starts_with(&pair[0]),
+            "prompts must be append-only within a turn"
+        );
     }
 }
 
@@ -98,41 +130,80 @@ fn a_scripted_fix_edits_the_file_runs_the_check_and_prints_the_answer() {
 fn patch_mode_leaves_the_tree_untouched_and_prints_a_patch_git_applies() {
     let project = Project::new();
     let replay = project.replay(&[READ, EDIT, DONE]);
-    let out = project.gem(&replay).args(["-p", "fix add", "--patch"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = project
+        .gem(&replay)
+        .args(["-p", "fix add", "--patch"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let patch = String::from_utf8(out.stdout).unwrap();
     assert!(patch.starts_with("diff --git a/lib.rs b/lib.rs"), "{patch}");
-    assert!(project.read("lib.rs").contains("a - b"), "the user's tree is untouched");
+    assert!(
+        project.read("lib.rs").contains("a - b"),
+        "the user's tree is untouched"
+    );
     let clone = tempfile::tempdir().unwrap();
-    git(clone.path(), &["clone", "-q", project.root().to_str().unwrap(), "c"]);
+    git(
+        clone.path(),
+        &["clone", "-q", project.root().to_str().unwrap(), "c"],
+    );
     let target = clone.path().join("c");
     std::fs::write(target.join("p.diff"), &patch).unwrap();
     git(&target, &["apply", "p.diff"]);
-    assert!(std::fs::read_to_string(target.join("lib.rs")).unwrap().contains("a + b"));
+    assert!(
+        std::fs::read_to_string(target.join("lib.rs"))
+            .unwrap()
+            .contains("a + b")
+    );
 }
 
 #[test]
 fn a_denied_shell_call_in_patch_mode_with_no_change_exits_4() {
     let project = Project::new();
     let replay = project.replay(&[TEST, "I could not run the check.<turn|>"]);
-    let out = project.gem(&replay).args(["-p", "check", "--patch"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = project
+        .gem(&replay)
+        .args(["-p", "check", "--patch"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("denied"), "{stderr}");
-    assert!(stderr.contains("without changing any file (1 tool calls were denied)"), "{stderr}");
+    assert!(
+        stderr.contains("without changing any file (1 tool calls were denied)"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty(), "no patch on stdout");
 }
 
 #[test]
 fn stream_json_events_parse_arrive_in_order_and_every_call_gets_one_result() {
     let project = Project::new();
-    let replay = project.replay(&[READ, EDIT, "<|tool_call>call:nonsense{<tool_call|><|tool_response>", DONE]);
+    let replay = project.replay(&[
+        READ,
+        EDIT,
+        "<|tool_call>call:nonsense{<tool_call|><|tool_response>",
+        DONE,
+    ]);
     let out = project
         .gem(&replay)
         .args(["-p", "fix add", "--output-format", "stream-json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -143,25 +214,53 @@ fn stream_json_events_parse_arrive_in_order_and_every_call_gets_one_result() {
     assert_eq!(types[1], "turn_started");
     assert_eq!(*types.last().unwrap(), "turn_complete");
     assert_eq!(events.last().unwrap()["reason"], "completed");
-    let begins: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool_call_begin").collect();
-    let ends: Vec<&Value> = events.iter().filter(|e| e["type"] == "tool_call_end").collect();
+    let begins: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_call_begin")
+        .collect();
+    let ends: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_call_end")
+        .collect();
     assert_eq!(begins.len(), 3);
     assert_eq!(begins.len(), ends.len());
     for (b, e) in begins.iter().zip(&ends) {
-        assert_eq!(b["call_id"], e["call_id"], "each call ends before the next begins");
+        assert_eq!(
+            b["call_id"], e["call_id"],
+            "each call ends before the next begins"
+        );
     }
-    assert_eq!(ends[2]["is_error"], true, "the bad call got an error result");
+    assert_eq!(
+        ends[2]["is_error"], true,
+        "the bad call got an error result"
+    );
     let output = ends[2]["output"].as_str().unwrap();
-    assert!(output.contains("nonsense") && output.contains("read_file"), "the model is told the tool does not exist and which do: {output}");
-    assert!(types.contains(&"thinking_delta") && types.contains(&"text_delta") && types.contains(&"token_usage"));
+    assert!(
+        output.contains("nonsense") && output.contains("read_file"),
+        "the model is told the tool does not exist and which do: {output}"
+    );
+    assert!(
+        types.contains(&"thinking_delta")
+            && types.contains(&"text_delta")
+            && types.contains(&"token_usage")
+    );
 }
 
 #[test]
 fn max_turns_and_an_exhausted_replay_have_their_exit_codes() {
     let project = Project::new();
     let replay = project.replay(&[READ, READ, READ]);
-    let out = project.gem(&replay).args(["-p", "x", "--max-turns", "2"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = project
+        .gem(&replay)
+        .args(["-p", "x", "--max-turns", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let replay = project.replay(&[READ]);
     let out = project.gem(&replay).args(["-p", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -173,7 +272,12 @@ fn repeating_the_same_call_stops_the_loop() {
     let project = Project::new();
     let replay = project.replay(&[READ, READ, READ, READ]);
     let out = project.gem(&replay).args(["-p", "x"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("same call 3 times"));
 }
 
@@ -189,7 +293,11 @@ fn review_reads_a_piped_diff_and_reports_json_findings() {
         .write_stdin(diff)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(findings[0]["file"], "lib.rs");
     assert_eq!(findings[0]["line"], 2);

@@ -12,7 +12,12 @@ use crate::tools::{Preview, ToolKind, ToolOutput};
 
 impl Agent {
     /// Runs `call` and appends its one result to the conversation; returns the result text.
-    pub(super) fn run_call(&mut self, call: &ToolCall, interrupted: bool, ops: &mpsc::Receiver<Op>) -> String {
+    pub(super) fn run_call(
+        &mut self,
+        call: &ToolCall,
+        interrupted: bool,
+        ops: &mpsc::Receiver<Op>,
+    ) -> String {
         self.next_call += 1;
         let call_id = format!("call_{}", self.next_call);
         self.emit(Event::ToolCallBegin {
@@ -43,18 +48,23 @@ impl Agent {
             output: output.content.clone(),
             duration_ms: started.elapsed().as_millis() as u64,
         });
-        self.conversation.extend_model([ModelPart::ToolResponse(ToolResponse {
-            name: call.name.clone(),
-            response: serde_json::Value::String(output.content.clone()),
-        })]);
+        self.conversation
+            .extend_model([ModelPart::ToolResponse(ToolResponse {
+                name: call.name.clone(),
+                response: serde_json::Value::String(output.content.clone()),
+            })]);
         output.content
     }
 
     fn execute(&mut self, call: &ToolCall, call_id: &str, ops: &mpsc::Receiver<Op>) -> ToolOutput {
-        let prepared = match self.registry.prepare(&call.name, call.arguments.clone(), &self.tool_ctx) {
-            Ok(p) => p,
-            Err(e) => return ToolOutput::error(e.to_string()),
-        };
+        let prepared =
+            match self
+                .registry
+                .prepare(&call.name, call.arguments.clone(), &self.tool_ctx)
+            {
+                Ok(p) => p,
+                Err(e) => return ToolOutput::error(e.to_string()),
+            };
         let action = match prepared.kind {
             ToolKind::Read => Action::Read,
             ToolKind::Edit | ToolKind::Git => Action::Edit,
@@ -70,8 +80,16 @@ impl Agent {
             Verdict::Ask if !self.config.interactive => ToolOutput::error(format!(
                 "denied: {} needs approval and nobody can approve in this mode; the user can \
                  allow it with --mode full-auto{}",
-                if action == Action::Shell { "running a command" } else { "changing files" },
-                if action == Action::Shell { " or --allow 'PATTERN'" } else { " or --mode auto-edit" }
+                if action == Action::Shell {
+                    "running a command"
+                } else {
+                    "changing files"
+                },
+                if action == Action::Shell {
+                    " or --allow 'PATTERN'"
+                } else {
+                    " or --mode auto-edit"
+                }
             )),
             Verdict::Ask => {
                 let preview = match &prepared.preview {
@@ -99,9 +117,9 @@ impl Agent {
                             Err(e) => ToolOutput::error(e.to_string()),
                         }
                     }
-                    ApprovalDecision::Deny => {
-                        ToolOutput::error("denied: the user declined this call; ask or try another way")
-                    }
+                    ApprovalDecision::Deny => ToolOutput::error(
+                        "denied: the user declined this call; ask or try another way",
+                    ),
                 }
             }
         }
@@ -111,11 +129,16 @@ impl Agent {
     fn wait_for_approval(&mut self, call_id: &str, ops: &mpsc::Receiver<Op>) -> ApprovalDecision {
         loop {
             match ops.recv() {
-                Ok(Op::Approval { call_id: id, decision }) if id == call_id => return decision,
+                Ok(Op::Approval {
+                    call_id: id,
+                    decision,
+                }) if id == call_id => return decision,
                 Ok(Op::SetMode { mode }) => {
                     if let Some(m) = super::Mode::parse(&mode) {
                         self.permissions.mode = m;
-                        self.emit(Event::ModeChanged { mode: m.name().into() });
+                        self.emit(Event::ModeChanged {
+                            mode: m.name().into(),
+                        });
                     }
                 }
                 Ok(Op::Interrupt) | Ok(Op::Shutdown) | Err(_) => {

@@ -88,15 +88,7 @@ impl Agent {
         let cancel = Arc::new(AtomicBool::new(false));
         let mut tool_ctx = ToolContext::new(config.root.clone());
         tool_ctx.cancel = cancel.clone();
-        let tools = registry
-            .declarations()
-            .into_iter()
-            .map(|d| ToolDeclaration {
-                name: d.name.to_string(),
-                description: d.description.trim().to_string(),
-                parameters: crate::gemma::parameters_from_schema(&d.parameters),
-            })
-            .collect();
+        let tools = tool_declarations(&registry);
         let render = RenderOptions {
             variant: config.variant,
             thinking: config.thinking,
@@ -146,7 +138,9 @@ impl Agent {
         opts: &RenderOptions,
     ) -> Result<String, String> {
         match &self.template {
-            Some(t) => t.render_conversation(conversation, opts).map_err(|e| e.to_string()),
+            Some(t) => t
+                .render_conversation(conversation, opts)
+                .map_err(|e| e.to_string()),
             None => crate::gemma::render(conversation, opts).map_err(|e| e.to_string()),
         }
     }
@@ -155,6 +149,19 @@ impl Agent {
     pub fn conversation(&self) -> &Conversation {
         &self.conversation
     }
+}
+
+/// The registry's tools as Gemma 4 declarations (schemas mapped to the template's shape).
+pub fn tool_declarations(registry: &Registry) -> Vec<ToolDeclaration> {
+    registry
+        .declarations()
+        .into_iter()
+        .map(|d| ToolDeclaration {
+            name: d.name.to_string(),
+            description: d.description.trim().to_string(),
+            parameters: crate::gemma::parameters_from_schema(&d.parameters),
+        })
+        .collect()
 }
 
 /// Starts the agent on its own thread.

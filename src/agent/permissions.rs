@@ -115,7 +115,11 @@ impl Permissions {
         if self.mode == Mode::ReadOnly {
             return Verdict::Deny(format!(
                 "denied: the session is in read-only mode, so {} is not allowed",
-                if action == Action::Edit { "changing files" } else { "running commands" }
+                if action == Action::Edit {
+                    "changing files"
+                } else {
+                    "running commands"
+                }
             ));
         }
         if action == Action::Shell
@@ -155,9 +159,15 @@ mod tests {
     #[test]
     fn allow_rules_match_whole_commands() {
         let p = Permissions::new(Mode::AutoEdit, &["cargo test*".into()]).unwrap();
-        assert_eq!(p.check(Action::Shell, Some("cargo test --all")), Verdict::Allow);
+        assert_eq!(
+            p.check(Action::Shell, Some("cargo test --all")),
+            Verdict::Allow
+        );
         assert_eq!(p.check(Action::Shell, Some("cargo build")), Verdict::Ask);
-        assert_eq!(p.check(Action::Shell, Some("echo; cargo test")), Verdict::Ask);
+        assert_eq!(
+            p.check(Action::Shell, Some("echo; cargo test")),
+            Verdict::Ask
+        );
     }
 
     #[test]

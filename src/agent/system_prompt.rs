@@ -27,8 +27,15 @@ pub fn agents_md(root: &Path, cwd: &Path) -> String {
             continue;
         };
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(AGENTS_MD_CAP)]);
-        let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-        out.push_str(&format!("\n\n# Project instructions from {shown}\n\n{}", text.trim()));
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        out.push_str(&format!(
+            "\n\n# Project instructions from {shown}\n\n{}",
+            text.trim()
+        ));
         if bytes.len() > AGENTS_MD_CAP {
             out.push_str(&format!("\n[… {shown} truncated at {AGENTS_MD_CAP} bytes]"));
         }
@@ -72,6 +79,10 @@ mod tests {
         let prompt = build(root, root, Some("CI mode."), None);
         assert!(prompt.starts_with("You are gem"));
         assert!(prompt.ends_with("CI mode."));
-        assert_eq!(prompt, build(root, root, Some("CI mode."), None), "byte-stable");
+        assert_eq!(
+            prompt,
+            build(root, root, Some("CI mode."), None),
+            "byte-stable"
+        );
     }
 }

@@ -7,8 +7,8 @@ use super::Agent;
 use super::loop_guard::{RepeatGuard, is_degenerate};
 use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
 use crate::gemma::{
-    Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions,
-    StreamParser, ToolCall, call_grammar,
+    Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamParser,
+    ToolCall, call_grammar,
 };
 use crate::protocol::{Attachment, Event, Op, TurnEnd};
 
@@ -16,7 +16,10 @@ use crate::protocol::{Attachment, Event, Op, TurnEnd};
 pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sender<Event>) {
     agent.emitter = Emitter {
         events: Some(events),
-        session: agent.session.take().map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
+        session: agent
+            .session
+            .take()
+            .map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
     };
     agent.emit(Event::SessionConfigured {
         session_id: agent.emitter.session_id(),
@@ -30,18 +33,30 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
             Op::Approval { .. } | Op::Interrupt => {}
             Op::Compact { hint } => agent.compact(hint.as_deref()),
             Op::Undo => match agent.undo.undo() {
-                Ok(files) => agent.emit(Event::Undone {
-                    files: files.iter().map(|p| p.display().to_string()).collect(),
+                Ok(files) => {
+                    let root = agent.tool_ctx.root.clone();
+                    agent.emit(Event::Undone {
+                        files: files
+                            .iter()
+                            .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+                            .collect(),
+                    })
+                }
+                Err(e) => agent.emit(Event::Error {
+                    message: format!("undo failed: {e}"),
                 }),
-                Err(e) => agent.emit(Event::Error { message: format!("undo failed: {e}") }),
             },
             Op::SetMode { mode } => match super::Mode::parse(&mode) {
                 Some(m) => {
                     agent.permissions.mode = m;
-                    agent.emit(Event::ModeChanged { mode: m.name().into() });
+                    agent.emit(Event::ModeChanged {
+                        mode: m.name().into(),
+                    });
                 }
                 None => agent.emit(Event::Error {
-                    message: format!("unknown mode {mode:?}: use read-only, ask, auto-edit or full-auto"),
+                    message: format!(
+                        "unknown mode {mode:?}: use read-only, ask, auto-edit or full-auto"
+                    ),
                 }),
             },
             Op::Clear => {
@@ -90,7 +105,11 @@ impl Emitter {
 pub fn user_content(text: &str, attachments: &[Attachment]) -> String {
     let mut content = text.trim_end().to_string();
     for a in attachments {
-        content.push_str(&format!("\n\n<{0}>\n{1}\n</{0}>", a.label, a.content.trim_end()));
+        content.push_str(&format!(
+            "\n\n<{0}>\n{1}\n</{0}>",
+            a.label,
+            a.content.trim_end()
+        ));
     }
     content
 }
@@ -106,19 +125,17 @@ enum Step {
 }
 
 impl Agent {
-    fn user_turn(
-        &mut self,
-        text: &str,
-        attachments: &[Attachment],
-        ops: &mpsc::Receiver<Op>,
-    ) {
+    fn user_turn(&mut self, text: &str, attachments: &[Attachment], ops: &mpsc::Receiver<Op>) {
         self.cancel.store(false, Ordering::Relaxed);
         self.user_turns += 1;
         let content = user_content(text, attachments);
-        self.emitter.record("user_turn", &serde_json::json!({ "text": content }));
+        self.emitter
+            .record("user_turn", &serde_json::json!({ "text": content }));
         self.conversation.push_user(content);
         self.undo.begin_turn();
-        self.emit(Event::TurnStarted { turn: self.user_turns });
+        self.emit(Event::TurnStarted {
+            turn: self.user_turns,
+        });
         let mut guard = RepeatGuard::default();
         let mut end = None;
         for _ in 0..self.config.max_turns.max(1) {
@@ -159,13 +176,12 @@ impl Agent {
         }
         let (reason, final_text) = end.unwrap_or((TurnEnd::MaxTurns, String::new()));
         if reason == TurnEnd::MaxTurns {
-            self.emit(
-                Event::Warning {
-                    message: format!(
-                        "stopped after {} model steps (--max-turns)",
-                        self.config.max_turns
-                    ),
-                });
+            self.emit(Event::Warning {
+                message: format!(
+                    "stopped after {} model steps (--max-turns)",
+                    self.config.max_turns
+                ),
+            });
         }
         self.emitter.record("conversation", &self.conversation);
         self.emit(Event::TurnComplete { reason, final_text });
@@ -203,16 +219,21 @@ impl Agent {
         let mut prompt = match self.render_prompt(&self.conversation, &self.render) {
             Ok(p) => p,
             Err(e) => {
-                self.emit(Event::Error { message: format!("cannot render the conversation: {e}") });
+                self.emit(Event::Error {
+                    message: format!("cannot render the conversation: {e}"),
+                });
                 return Step::End(TurnEnd::Error, String::new());
             }
         };
         // Compact instead of overflowing: never truncate silently.
         let context = self.backend.info().context_size;
-        let needed = self.backend.count_tokens(&prompt).unwrap_or(0) + self.config.max_tokens.min(context / 4);
+        let needed = self.backend.count_tokens(&prompt).unwrap_or(0)
+            + self.config.max_tokens.min(context / 4);
         if needed > context && self.conversation.turns.len() > 2 {
             self.emit(Event::Warning {
-                message: format!("the conversation needs {needed} of {context} tokens: compacting it"),
+                message: format!(
+                    "the conversation needs {needed} of {context} tokens: compacting it"
+                ),
             });
             self.compact(None);
             if let Ok(p) = self.render_prompt(&self.conversation, &self.render) {
@@ -224,7 +245,8 @@ impl Agent {
         request.grammar = self.grammar();
         request.persist_prefix = self.persist_prefix();
         request.cancel = self.cancel.clone();
-        let mut parser = StreamParser::new(ParseOptions::for_prompt(&prompt, self.render.tools.clone()));
+        let mut parser =
+            StreamParser::new(ParseOptions::for_prompt(&prompt, self.render.tools.clone()));
         let mut parsed: Vec<ParseEvent> = Vec::new();
         let mut raw = String::new();
         let mut degenerate = false;
@@ -254,17 +276,25 @@ impl Agent {
         let outcome = match result {
             Ok(outcome) => outcome,
             Err(e) => {
-                self.emit(Event::Error { message: e.to_string() });
+                self.emit(Event::Error {
+                    message: e.to_string(),
+                });
                 return Step::End(TurnEnd::Error, String::new());
             }
         };
         for warning in &outcome.warnings {
-            self.emit(Event::Warning { message: warning.clone() });
+            self.emit(Event::Warning {
+                message: warning.clone(),
+            });
         }
         if let Some(reason) = &outcome.full_reprefill_reason {
-            self.emit(Event::Warning { message: reason.clone() });
+            self.emit(Event::Warning {
+                message: reason.clone(),
+            });
         }
-        self.emit(Event::TokenUsage { usage: outcome.usage });
+        self.emit(Event::TokenUsage {
+            usage: outcome.usage,
+        });
 
         let mut calls = Vec::new();
         let mut parts = Vec::new();
@@ -289,20 +319,18 @@ impl Agent {
         }
         self.conversation.extend_model(coalesce(parts));
         if degenerate {
-            self.emit(
-                Event::Warning {
-                    message: "stopped: the model's output degenerated into repetition".into(),
-                });
+            self.emit(Event::Warning {
+                message: "stopped: the model's output degenerated into repetition".into(),
+            });
             return Step::End(TurnEnd::LoopDetected, text.trim().to_string());
         }
         if outcome.stop == StopReason::Cancelled && calls.is_empty() {
             return Step::End(TurnEnd::Interrupted, text.trim().to_string());
         }
         if outcome.stop == StopReason::ContextFull {
-            self.emit(
-                Event::Error {
-                    message: "the context window is full: use /compact or start a new session".into(),
-                });
+            self.emit(Event::Error {
+                message: "the context window is full: use /compact or start a new session".into(),
+            });
             return Step::End(TurnEnd::Error, text.trim().to_string());
         }
         if calls.is_empty() {
@@ -314,7 +342,8 @@ impl Agent {
 
     /// Summarises the conversation with the model and continues from the summary.
     pub(super) fn compact(&mut self, hint: Option<&str>) {
-        let before = self.render_prompt(&self.conversation, &self.render)
+        let before = self
+            .render_prompt(&self.conversation, &self.render)
             .ok()
             .and_then(|p| self.backend.count_tokens(&p).ok())
             .unwrap_or(0);
@@ -351,15 +380,23 @@ impl Agent {
                     "Summary of the conversation so far (earlier messages were compacted):\n\n{}",
                     text.trim()
                 ));
-                fresh.extend_model([ModelPart::Text("Understood. I will continue from this summary.".into())]);
+                fresh.extend_model([ModelPart::Text(
+                    "Understood. I will continue from this summary.".into(),
+                )]);
                 self.conversation = fresh;
-                let after = self.render_prompt(&self.conversation, &self.render)
+                let after = self
+                    .render_prompt(&self.conversation, &self.render)
                     .ok()
                     .and_then(|p| self.backend.count_tokens(&p).ok())
                     .unwrap_or(0);
-                self.emit(Event::Compacted { tokens_before: before, tokens_after: after });
+                self.emit(Event::Compacted {
+                    tokens_before: before,
+                    tokens_after: after,
+                });
             }
-            Err(e) => self.emit(Event::Error { message: format!("compaction failed: {e}") }),
+            Err(e) => self.emit(Event::Error {
+                message: format!("compaction failed: {e}"),
+            }),
         }
     }
 }
@@ -367,7 +404,9 @@ impl Agent {
 /// Streams thinking and text deltas as protocol events.
 fn stream_event(event: &ParseEvent, out: &Emitter) {
     match event {
-        ParseEvent::Thinking(t) if !t.is_empty() => out.emit(Event::ThinkingDelta { delta: t.clone() }),
+        ParseEvent::Thinking(t) if !t.is_empty() => {
+            out.emit(Event::ThinkingDelta { delta: t.clone() })
+        }
         ParseEvent::Text(t) if !t.is_empty() => out.emit(Event::TextDelta { delta: t.clone() }),
         _ => {}
     }
@@ -410,7 +449,9 @@ pub(super) fn malformed_error(call: &ToolCall) -> Option<String> {
     Some(format!(
         "error: your tool call could not be parsed ({}). Raw text: {}\nWrite a call as \
          call:NAME{{key:<|\"|>text<|\"|>,count:3}} with NAME one of the declared tools.",
-        info.get("error").and_then(|v| v.as_str()).unwrap_or("malformed"),
+        info.get("error")
+            .and_then(|v| v.as_str())
+            .unwrap_or("malformed"),
         info.get("raw").and_then(|v| v.as_str()).unwrap_or("")
     ))
 }

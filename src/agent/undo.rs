@@ -24,7 +24,8 @@ impl UndoLog {
         }
         if let Some(turn) = self.turns.last_mut() {
             for file in changed {
-                turn.entry(file.path.clone()).or_insert_with(|| file.before.clone());
+                turn.entry(file.path.clone())
+                    .or_insert_with(|| file.before.clone());
             }
         }
     }
@@ -73,10 +74,19 @@ mod tests {
         std::fs::write(&edited, b"before\r\n").unwrap();
         let mut log = UndoLog::default();
         log.begin_turn();
-        log.record(&[ChangedFile { path: edited.clone(), before: Some(b"before\r\n".to_vec()) }]);
+        log.record(&[ChangedFile {
+            path: edited.clone(),
+            before: Some(b"before\r\n".to_vec()),
+        }]);
         std::fs::write(&edited, b"after").unwrap();
-        log.record(&[ChangedFile { path: edited.clone(), before: Some(b"after".to_vec()) }]);
-        log.record(&[ChangedFile { path: created.clone(), before: None }]);
+        log.record(&[ChangedFile {
+            path: edited.clone(),
+            before: Some(b"after".to_vec()),
+        }]);
+        log.record(&[ChangedFile {
+            path: created.clone(),
+            before: None,
+        }]);
         std::fs::write(&created, b"new").unwrap();
         log.begin_turn();
         let restored = log.undo().unwrap();

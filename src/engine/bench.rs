@@ -81,15 +81,20 @@ pub fn synthetic_text(backend: &dyn Backend, n: usize, salt: usize) -> Result<St
     ];
     let mut text = String::new();
     let mut i = salt;
-    while backend.count_tokens(&text)? < n {
-        for _ in 0..50 {
+    loop {
+        let have = backend.count_tokens(&text)?;
+        if have >= n {
+            return Ok(text);
+        }
+        // Words are at least one token each: add about an eighth of what is missing, so the
+        // text overshoots `n` by at most a word or so.
+        for _ in 0..((n - have) / 8).max(1) {
             let word = WORDS[(i * 7 + i / WORDS.len()) % WORDS.len()];
             text.push_str(word);
             text.push(if i % 13 == 12 { '\n' } else { ' ' });
             i += 1;
         }
     }
-    Ok(text)
 }
 
 fn request(prompt: String, max_tokens: usize) -> GenerateRequest {
@@ -106,7 +111,11 @@ fn request(prompt: String, max_tokens: usize) -> GenerateRequest {
 }
 
 /// Runs every scenario on the model in `config` (its disk cache goes to a temporary directory).
-pub fn run(config: &EngineConfig, params: &BenchParams, progress: &mut dyn FnMut(&str)) -> Result<BenchReport, EngineError> {
+pub fn run(
+    config: &EngineConfig,
+    params: &BenchParams,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BenchReport, EngineError> {
     let scratch = tempfile::tempdir().map_err(|e| EngineError::Llama(e.to_string()))?;
     let mut config = config.clone();
     config.state_dir = Some(scratch.path().to_path_buf());
@@ -114,7 +123,8 @@ pub fn run(config: &EngineConfig, params: &BenchParams, progress: &mut dyn FnMut
     config.context = Some(config.context.unwrap_or(0).max(needed));
     let engine = LlamaEngine::load(&config)?;
     let mut rss = Vec::new();
-    let note = |label: &str, rss: &mut Vec<(String, f64)>| rss.push((label.to_string(), memory_mib().0));
+    let note =
+        |label: &str, rss: &mut Vec<(String, f64)>| rss.push((label.to_string(), memory_mib().0));
     note("loaded", &mut rss);
 
     progress("prompt processing");
@@ -125,8 +135,12 @@ pub fn run(config: &EngineConfig, params: &BenchParams, progress: &mut dyn FnMut
 
     progress("generation");
     engine.clear_memory()?;
-    let tg = engine.generate(request("Once upon a time".into(), params.gen_tokens), &mut |_| {})?;
-    let tg_tok_s = tg.usage.generated_tokens as f64 / (tg.usage.generation_ms.max(1) as f64 / 1000.0);
+    let tg = engine.generate(
+        request("Once upon a time".into(), params.gen_tokens),
+        &mut |_| {},
+    )?;
+    let tg_tok_s =
+        tg.usage.generated_tokens as f64 / (tg.usage.generation_ms.max(1) as f64 / 1000.0);
     note("generation", &mut rss);
 
     progress("follow-up turn");
@@ -162,7 +176,10 @@ pub fn run(config: &EngineConfig, params: &BenchParams, progress: &mut dyn FnMut
         )));
     }
     note("warm start", &mut rss);
-    let state_file_bytes = super::state_cache::list(scratch.path()).iter().map(|e| e.bytes).sum();
+    let state_file_bytes = super::state_cache::list(scratch.path())
+        .iter()
+        .map(|e| e.bytes)
+        .sum();
 
     Ok(BenchReport {
         model: engine.info().summary(),

@@ -77,7 +77,13 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.extend(&[1, 2, 3]);
         let plan = ledger.plan(&[1, 2, 3, 4, 5]);
-        assert_eq!(plan, ReusePlan { keep: 3, rollback: false });
+        assert_eq!(
+            plan,
+            ReusePlan {
+                keep: 3,
+                rollback: false
+            }
+        );
     }
 
     #[test]
@@ -85,7 +91,13 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.extend(&[1, 2, 3, 4]);
         let plan = ledger.plan(&[1, 2, 9, 9]);
-        assert_eq!(plan, ReusePlan { keep: 2, rollback: true });
+        assert_eq!(
+            plan,
+            ReusePlan {
+                keep: 2,
+                rollback: true
+            }
+        );
     }
 
     #[test]
@@ -93,12 +105,24 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.extend(&[1, 2, 3]);
         let plan = ledger.plan(&[1, 2, 3]);
-        assert_eq!(plan, ReusePlan { keep: 2, rollback: true });
+        assert_eq!(
+            plan,
+            ReusePlan {
+                keep: 2,
+                rollback: true
+            }
+        );
     }
 
     #[test]
     fn an_empty_cache_keeps_nothing() {
         let plan = Ledger::default().plan(&[7, 8]);
-        assert_eq!(plan, ReusePlan { keep: 0, rollback: false });
+        assert_eq!(
+            plan,
+            ReusePlan {
+                keep: 0,
+                rollback: false
+            }
+        );
     }
 }

@@ -48,7 +48,11 @@ pub trait Backend: Send + Sync {
 
 /// Opens the backend named by `config.model`: `replay:PATH` or a GGUF file.
 pub fn open(config: &EngineConfig) -> Result<Box<dyn Backend>, EngineError> {
-    match config.model.to_str().and_then(|s| s.strip_prefix("replay:")) {
+    match config
+        .model
+        .to_str()
+        .and_then(|s| s.strip_prefix("replay:"))
+    {
         Some(path) => Ok(Box::new(ReplayBackend::from_file(path.as_ref())?)),
         None => Ok(Box::new(LlamaEngine::load(config)?)),
     }

@@ -82,12 +82,11 @@ pub fn inspect(path: &Path) -> Result<GgufFacts, EngineError> {
         file_bytes: meta.len(),
         ..GgufFacts::default()
     };
-    facts.architecture = string(&ctx, "general.architecture").ok_or_else(|| {
-        EngineError::CorruptModel {
+    facts.architecture =
+        string(&ctx, "general.architecture").ok_or_else(|| EngineError::CorruptModel {
             path: path.into(),
             detail: "no general.architecture key".into(),
-        }
-    })?;
+        })?;
     let arch = facts.architecture.clone();
     facts.name = string(&ctx, "general.name");
     facts.size_label = string(&ctx, "general.size_label");

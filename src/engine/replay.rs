@@ -16,7 +16,9 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{Backend, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo, StopReason};
+use super::{
+    Backend, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo, StopReason,
+};
 use crate::protocol::TokenUsage;
 
 /// End-of-generation markers, as the real engine stops on them.
@@ -214,7 +216,10 @@ fn common_prefix_len(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn collect(backend: &ReplayBackend, prompt: &str) -> (Vec<String>, Result<GenerateOutcome, EngineError>) {
+    fn collect(
+        backend: &ReplayBackend,
+        prompt: &str,
+    ) -> (Vec<String>, Result<GenerateOutcome, EngineError>) {
         let mut deltas = Vec::new();
         let result = backend.generate(GenerateRequest::new(prompt, 100), &mut |e| {
             if let GenerateEvent::Delta { text, .. } = e {
@@ -228,19 +233,35 @@ mod tests {
     fn streams_in_chunks_strips_the_end_marker_and_errors_when_exhausted() {
         let backend = ReplayBackend::new(
             "t.json".into(),
-            vec!["<|tool_call>call:x{}<tool_call|><|tool_response>".into(), "héllo".into()],
+            vec![
+                "<|tool_call>call:x{}<tool_call|><|tool_response>".into(),
+                "héllo".into(),
+            ],
         );
         let (deltas, outcome) = collect(&backend, "p1");
         let outcome = outcome.unwrap();
         assert!(deltas.len() > 5, "split into small chunks: {deltas:?}");
         assert_eq!(deltas.concat(), "<|tool_call>call:x{}<tool_call|>");
-        assert_eq!(outcome.stop, StopReason::EndOfGeneration("<|tool_response>".into()));
+        assert_eq!(
+            outcome.stop,
+            StopReason::EndOfGeneration("<|tool_response>".into())
+        );
         let (deltas, outcome) = collect(&backend, "p1 and more");
         assert_eq!(deltas.concat(), "héllo");
         assert!(outcome.unwrap().usage.reused_tokens > 0);
         let (_, outcome) = collect(&backend, "p3");
         let err = outcome.unwrap_err();
-        assert!(matches!(err, EngineError::ReplayExhausted { available: 2, requested: 3, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                EngineError::ReplayExhausted {
+                    available: 2,
+                    requested: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -44,7 +44,8 @@ impl Sampling {
     }
 }
 
-/// A GBNF grammar applied lazily: sampling is free until a trigger appears in the output.
+/// A GBNF grammar. With triggers it is applied lazily (sampling is free until a trigger appears
+/// in the output); without any trigger it constrains the output from the first token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrammarSpec {
     /// The grammar text (llama.cpp GBNF).

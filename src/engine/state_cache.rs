@@ -115,7 +115,11 @@ impl StateCache {
     }
 
     fn prefix(&self) -> String {
-        format!("{}-{}-", &self.model_id[..16.min(self.model_id.len())], &self.context_id[..8.min(self.context_id.len())])
+        format!(
+            "{}-{}-",
+            &self.model_id[..16.min(self.model_id.len())],
+            &self.context_id[..8.min(self.context_id.len())]
+        )
     }
 
     fn path_for(&self, tokens: &[u32]) -> PathBuf {
@@ -170,7 +174,9 @@ impl StateCache {
             .map_err(|e| StateFileError::BadHeader(e.to_string()))?;
         let header_len = u32::from_le_bytes(len) as u64;
         if header_len > 1 << 20 || 12 + header_len > file_len {
-            return Err(StateFileError::BadHeader("header length out of range".into()));
+            return Err(StateFileError::BadHeader(
+                "header length out of range".into(),
+            ));
         }
         let mut header = vec![0u8; header_len as usize];
         file.read_exact(&mut header)?;
@@ -222,8 +228,8 @@ impl StateCache {
             payload_len: payload.len() as u64,
             payload_sha256: hex(&Sha256::digest(payload)),
         };
-        let header = serde_json::to_vec(&header)
-            .map_err(|e| StateFileError::BadHeader(e.to_string()))?;
+        let header =
+            serde_json::to_vec(&header).map_err(|e| StateFileError::BadHeader(e.to_string()))?;
         let path = self.path_for(tokens);
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         {
@@ -237,7 +243,8 @@ impl StateCache {
             out.write_all(payload)?;
             out.flush()?;
         }
-        tmp.persist(&path).map_err(|e| StateFileError::Io(e.error))?;
+        tmp.persist(&path)
+            .map_err(|e| StateFileError::Io(e.error))?;
         trim(&self.dir, self.max_bytes);
         Ok(path)
     }
@@ -261,7 +268,11 @@ pub fn list(dir: &Path) -> Vec<CacheEntry> {
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
             let name = e.file_name().into_string().ok()?;
-            let n_tokens = name.split('-').nth(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let n_tokens = name
+                .split('-')
+                .nth(2)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             let idle = meta
                 .modified()
                 .ok()
@@ -310,7 +321,12 @@ mod tests {
     use super::*;
 
     fn cache(dir: &Path) -> StateCache {
-        StateCache::new(dir.to_path_buf(), "model0123456789abcdef", "ctx01234567", 1 << 30)
+        StateCache::new(
+            dir.to_path_buf(),
+            "model0123456789abcdef",
+            "ctx01234567",
+            1 << 30,
+        )
     }
 
     #[test]
@@ -323,7 +339,10 @@ mod tests {
         let loaded = cache.load(&hit.path, &[1, 2, 3]).unwrap();
         assert_eq!(loaded.payload, b"state-bytes");
         assert!(cache.find(&[1, 2, 9, 4], 0, 4).is_none());
-        assert!(cache.find(&[1, 2, 3, 4, 5], 3, 4).is_none(), "not longer than what is reused");
+        assert!(
+            cache.find(&[1, 2, 3, 4, 5], 3, 4).is_none(),
+            "not longer than what is reused"
+        );
     }
 
     #[test]
@@ -346,32 +365,53 @@ mod tests {
             Err(StateFileError::Checksum(_))
         ));
         std::fs::write(&path, b"garbage").unwrap();
-        assert!(matches!(cache.load(&path, &[5, 6]), Err(StateFileError::BadMagic)));
+        assert!(matches!(
+            cache.load(&path, &[5, 6]),
+            Err(StateFileError::BadMagic)
+        ));
     }
 
     #[test]
     fn another_model_or_context_never_matches() {
         let dir = tempfile::tempdir().unwrap();
         let path = cache(dir.path()).save(&[1, 2], b"x").unwrap();
-        let other_model =
-            StateCache::new(dir.path().into(), "other0123456789abcdef", "ctx01234567", 1 << 30);
+        let other_model = StateCache::new(
+            dir.path().into(),
+            "other0123456789abcdef",
+            "ctx01234567",
+            1 << 30,
+        );
         assert!(other_model.find(&[1, 2, 3], 0, 3).is_none());
         assert!(matches!(
             other_model.load(&path, &[1, 2]),
             Err(StateFileError::Mismatch("model"))
         ));
-        let other_ctx =
-            StateCache::new(dir.path().into(), "model0123456789abcdef", "ctx99999999", 1 << 30);
+        let other_ctx = StateCache::new(
+            dir.path().into(),
+            "model0123456789abcdef",
+            "ctx99999999",
+            1 << 30,
+        );
         assert!(other_ctx.find(&[1, 2, 3], 0, 3).is_none());
     }
 
     #[test]
     fn the_cache_is_trimmed_least_recently_used_first() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = StateCache::new(dir.path().into(), "model0123456789abcdef", "ctx01234567", 3000);
+        let cache = StateCache::new(
+            dir.path().into(),
+            "model0123456789abcdef",
+            "ctx01234567",
+            3000,
+        );
         let old = cache.save(&[1], &[0u8; 1000]).unwrap();
         let past = std::time::SystemTime::now() - std::time::Duration::from_secs(100);
-        std::fs::File::options().append(true).open(&old).unwrap().set_modified(past).unwrap();
+        std::fs::File::options()
+            .append(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
         cache.save(&[2], &[0u8; 1000]).unwrap();
         cache.save(&[3], &[0u8; 1000]).unwrap();
         assert!(!old.exists(), "the oldest file is evicted");

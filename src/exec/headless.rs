@@ -61,7 +61,9 @@ pub fn run_task(
         })
         .is_err()
     {
-        result.errors.push("the agent stopped before the task started".into());
+        result
+            .errors
+            .push("the agent stopped before the task started".into());
         return result;
     }
     let mut err = std::io::stderr();
@@ -85,12 +87,19 @@ pub fn run_task(
                     let _ = writeln!(err);
                 }
             }
-            Event::ToolCallBegin { name, arguments, .. } => {
+            Event::ToolCallBegin {
+                name, arguments, ..
+            } => {
                 result.tool_calls += 1;
                 thinking = false;
                 let _ = writeln!(err, "→ {name} {}", key_argument(arguments));
             }
-            Event::ToolCallEnd { summary, is_error, output, .. } => {
+            Event::ToolCallEnd {
+                summary,
+                is_error,
+                output,
+                ..
+            } => {
                 if *is_error && output.starts_with("denied") {
                     result.denied_calls += 1;
                 }

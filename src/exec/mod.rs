@@ -1,7 +1,7 @@
 //! Headless frontends: `gem -p`, CI patch mode and `gem review`.
 
 pub mod diff_input;
-pub mod patch_workspace;
-pub mod review_findings;
 pub mod exit_code;
 pub mod headless;
+pub mod patch_workspace;
+pub mod review_findings;

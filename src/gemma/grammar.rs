@@ -153,11 +153,12 @@ pub fn call_grammar(
     builder.add("close", close);
     builder.add("q", quote);
     builder.string_rules();
+    builder.add("integer", "\"0\" | \"-\"? [1-9] [0-9]{0,17}".to_string());
+    // `-0` is not allowed: it parses to 0 and renders back as `0`, breaking prefix reuse.
     builder.add(
-        "integer",
-        "\"-\"? ( \"0\" | [1-9] [0-9]{0,18} )".to_string(),
+        "number",
+        "\"-\"? ( \"0\" | [1-9] [0-9]{0,17} ) ( \".\" [0-9]{1,17} )?".to_string(),
     );
-    builder.add("number", "integer ( \".\" [0-9]{1,17} )?".to_string());
     builder.add("boolean", "\"true\" | \"false\"".to_string());
     let extra = opts.max_calls.max(1) - 1;
     let root = if extra == 0 {

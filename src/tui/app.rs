@@ -759,6 +759,10 @@ impl App {
     fn run_command(&mut self, command: Command) -> Vec<Action> {
         match command {
             Command::Help => self.notice(NoticeLevel::Info, help_text()),
+            Command::Clear | Command::Undo if self.busy.is_some() => self.notice(
+                NoticeLevel::Warning,
+                "Wait for the turn to finish (or press ctrl-c) before /undo or /clear",
+            ),
             Command::Clear => return vec![Action::Send(Op::Clear)],
             Command::Compact(hint) => {
                 self.start_busy(BusyKind::Compact);

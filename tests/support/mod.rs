@@ -27,9 +27,15 @@ pub fn cached_file(env: &str, name: &str) -> Option<PathBuf> {
         return Some(path);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("{} is missing in CI: run scripts/test (it fetches test models)", path.display());
+        panic!(
+            "{} is missing in CI: run scripts/test (it fetches test models)",
+            path.display()
+        );
     }
-    eprintln!("skipping: {} not found (run scripts/test to fetch it)", path.display());
+    eprintln!(
+        "skipping: {} not found (run scripts/test to fetch it)",
+        path.display()
+    );
     None
 }
 

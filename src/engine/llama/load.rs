@@ -53,7 +53,11 @@ pub(super) fn load(config: &EngineConfig) -> Result<Loaded, EngineError> {
     })?;
     let gpu_layers = config
         .gpu_layers
-        .unwrap_or(if backend.supports_gpu_offload() { 999 } else { 0 });
+        .unwrap_or(if backend.supports_gpu_offload() {
+            999
+        } else {
+            0
+        });
     let params = LlamaModelParams::default().with_n_gpu_layers(gpu_layers);
     let model = logs::capture(|| LlamaModel::load_from_file(backend, path, &params))
         .map_err(|_| classify_load_failure(&facts, config))?;

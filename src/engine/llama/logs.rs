@@ -14,7 +14,11 @@ const LEVEL_ERROR: u32 = 4;
 static LINES: Mutex<VecDeque<(u32, String)>> = Mutex::new(VecDeque::new());
 static INSTALL: Once = Once::new();
 
-unsafe extern "C" fn on_log(level: llama_cpp_sys_2::ggml_log_level, text: *const c_char, _: *mut c_void) {
+unsafe extern "C" fn on_log(
+    level: llama_cpp_sys_2::ggml_log_level,
+    text: *const c_char,
+    _: *mut c_void,
+) {
     if text.is_null() {
         return;
     }
@@ -58,7 +62,9 @@ pub fn last_errors() -> Option<String> {
     let errors: Vec<&str> = lines
         .iter()
         .filter(|(level, text)| {
-            *level >= LEVEL_WARN && *level <= LEVEL_ERROR || text.contains("error") || text.contains("failed")
+            *level >= LEVEL_WARN && *level <= LEVEL_ERROR
+                || text.contains("error")
+                || text.contains("failed")
         })
         .map(|(_, text)| text.as_str())
         .filter(|t| !t.is_empty())

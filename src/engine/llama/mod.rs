@@ -1,7 +1,8 @@
 //! The llama.cpp backend: every llama.cpp object lives on one dedicated thread.
 
-pub mod logs;
 mod load;
+pub mod logs;
+mod sampler;
 mod worker;
 
 use std::sync::mpsc;
@@ -10,7 +11,9 @@ use std::thread::JoinHandle;
 
 use llama_cpp_2::model::LlamaModel;
 
-use super::{Backend, EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo};
+use super::{
+    Backend, EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo,
+};
 
 /// A job for the engine thread.
 enum Job {
@@ -82,7 +85,11 @@ impl LlamaEngine {
 }
 
 /// Tokenizes with the model's vocabulary (thread-safe: the vocabulary is read-only).
-pub(crate) fn tokenize(model: &LlamaModel, text: &str, add_bos: bool) -> Result<Vec<u32>, EngineError> {
+pub(crate) fn tokenize(
+    model: &LlamaModel,
+    text: &str,
+    add_bos: bool,
+) -> Result<Vec<u32>, EngineError> {
     let mut tokens: Vec<u32> = Vec::new();
     if add_bos {
         tokens.push(model.vocab().bos().0 as u32);

@@ -14,6 +14,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use super::load::{Loaded, backend};
+use super::sampler::TokenSampler;
 use super::{Job, Reply, logs, tokenize};
 use crate::engine::ledger::Ledger;
 use crate::engine::model_file::hex;
@@ -117,12 +118,14 @@ impl<'m> Session<'m> {
             .with_type_k(kv_type(config.kv_cache))
             .with_type_v(kv_type(config.kv_cache))
             .with_swa_full(config.swa_full);
-        let ctx = logs::capture(|| model.new_context(backend()?, params).map_err(|e| {
-            EngineError::Llama(format!(
-                "cannot create a {n_ctx}-token context: {e} ({})",
-                logs::last_errors().unwrap_or_default()
-            ))
-        }))?;
+        let ctx = logs::capture(|| {
+            model.new_context(backend()?, params).map_err(|e| {
+                EngineError::Llama(format!(
+                    "cannot create a {n_ctx}-token context: {e} ({})",
+                    logs::last_errors().unwrap_or_default()
+                ))
+            })
+        })?;
         let cache = config.state_dir.clone().map(|dir| {
             StateCache::new(
                 dir,
@@ -241,7 +244,7 @@ impl<'m> Session<'m> {
             if self.ledger.len() >= self.n_ctx {
                 break StopReason::ContextFull;
             }
-            // `sample` also accepts the token into the sampler chain (grammar state included).
+            // `sample` also accepts the token (grammar state included): never accept it twice.
             let token = sampler.sample(&self.ctx, logits_index);
             if vocab.is_eog(token) && !request.ignore_eog {
                 let piece = vocab.token_to_piece(token, true, None);
@@ -331,7 +334,10 @@ impl<'m> Session<'m> {
     /// Removes cached tokens after `keep`. Returns why a full re-prefill is needed, if it is:
     /// without the full sliding-window cache, positions older than the window are gone.
     fn roll_back(&mut self, keep: usize) -> Option<String> {
-        let removed = self.ctx.kv_cache_seq_rm(SEQ, Some(keep as u32), None).is_ok();
+        let removed = self
+            .ctx
+            .kv_cache_seq_rm(SEQ, Some(keep as u32), None)
+            .is_ok();
         let window_ok = match self.sliding_window {
             Some(window) if !self.swa_full && keep > 0 => {
                 let pos_min = self.ctx.kv_cache_seq_pos_min(SEQ);
@@ -354,7 +360,12 @@ impl<'m> Session<'m> {
 
     /// Restores the longest disk state that covers more of `tokens` than `keep`; returns its
     /// length (0 when nothing was restored).
-    fn restore_from_disk(&mut self, tokens: &[u32], keep: usize, warnings: &mut Vec<String>) -> usize {
+    fn restore_from_disk(
+        &mut self,
+        tokens: &[u32],
+        keep: usize,
+        warnings: &mut Vec<String>,
+    ) -> usize {
         let Some(cache) = self.cache.clone() else {
             return 0;
         };
@@ -394,9 +405,19 @@ impl<'m> Session<'m> {
 
     /// Where to snapshot the KV state during prefill: the end of the persisted prefix, if it is
     /// new, lies inside the part being prefilled, and is not stored yet.
-    fn persist_point(&self, request: &GenerateRequest, tokens: &[u32], keep: usize) -> Option<usize> {
+    fn persist_point(
+        &self,
+        request: &GenerateRequest,
+        tokens: &[u32],
+        keep: usize,
+    ) -> Option<usize> {
         let cache = self.cache.as_ref()?;
-        let prefix = tokenize(self.model, request.persist_prefix.as_deref()?, request.add_bos).ok()?;
+        let prefix = tokenize(
+            self.model,
+            request.persist_prefix.as_deref()?,
+            request.add_bos,
+        )
+        .ok()?;
         let n = prefix.len();
         (n > keep && n < tokens.len() && tokens.starts_with(&prefix) && !cache.contains(&prefix))
             .then_some(n)
@@ -410,16 +431,22 @@ impl<'m> Session<'m> {
         let size = self.ctx.state_seq_get_size_ext(SEQ, flags);
         let mut buffer = vec![0u8; size];
         // SAFETY: `buffer` holds exactly the size llama.cpp reported for this sequence.
-        let written = unsafe { self.ctx.state_seq_get_data_ext(buffer.as_mut_ptr(), SEQ, flags) };
+        let written = unsafe {
+            self.ctx
+                .state_seq_get_data_ext(buffer.as_mut_ptr(), SEQ, flags)
+        };
         if written == 0 || written > size {
             return Err("llama.cpp returned no state".into());
         }
         buffer.truncate(written);
-        cache.save(tokens, &buffer).map(|_| ()).map_err(|e| e.to_string())
+        cache
+            .save(tokens, &buffer)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
-    fn sampler(&self, request: &GenerateRequest) -> Result<LlamaSampler, EngineError> {
-        let mut chain = Vec::new();
+    fn sampler(&self, request: &GenerateRequest) -> Result<TokenSampler, EngineError> {
+        let mut grammar_sampler = None;
         if let Some(grammar) = &request.grammar {
             let mut trigger_tokens = Vec::new();
             for text in &grammar.trigger_tokens {
@@ -432,20 +459,26 @@ impl<'m> Session<'m> {
                     }
                 }
             }
+            let eager = grammar.trigger_patterns.is_empty() && trigger_tokens.is_empty();
             let sampler = logs::capture(|| {
-                LlamaSampler::grammar_lazy_patterns(
-                    self.model,
-                    &grammar.gbnf,
-                    &grammar.root,
-                    &grammar.trigger_patterns,
-                    &trigger_tokens,
-                )
+                if eager {
+                    LlamaSampler::grammar(self.model, &grammar.gbnf, &grammar.root)
+                } else {
+                    LlamaSampler::grammar_lazy_patterns(
+                        self.model,
+                        &grammar.gbnf,
+                        &grammar.root,
+                        &grammar.trigger_patterns,
+                        &trigger_tokens,
+                    )
+                }
             })
             .map_err(|e| {
                 EngineError::Grammar(format!("{e}: {}", logs::last_errors().unwrap_or_default()))
             })?;
-            chain.push(sampler);
+            grammar_sampler = Some(sampler);
         }
+        let mut chain = Vec::new();
         let s = &request.sampling;
         if s.is_greedy() {
             chain.push(LlamaSampler::greedy());
@@ -455,6 +488,10 @@ impl<'m> Session<'m> {
             chain.push(LlamaSampler::temp(s.temperature));
             chain.push(LlamaSampler::dist(s.seed));
         }
-        Ok(LlamaSampler::chain_simple(chain))
+        Ok(TokenSampler::new(
+            LlamaSampler::chain_simple(chain),
+            grammar_sampler,
+            self.model.vocab().eos(),
+        ))
     }
 }

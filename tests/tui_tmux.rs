@@ -1,0 +1,339 @@
+//! The TUI end to end: the real `gem` binary in a tmux pane, driven by keystrokes, on the replay
+//! backend (recorded raw Gemma 4 output), in a temporary git repository.
+//!
+//! A fix is asked for, the edit approved in the overlay, the answer shown, the edit undone with
+//! `/undo`, and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const READ: &str = "<|channel>thought\nRead it first.\n<channel|><|tool_call>call:read_file{path:<|\"|>lib.rs<|\"|>}<tool_call|><|tool_response>";
+const EDIT: &str = "<|channel>thought\nFix the sign.\n<channel|><|tool_call>call:edit_file{new_string:<|\"|>a + b<|\"|>,old_string:<|\"|>a - b<|\"|>,path:<|\"|>lib.rs<|\"|>}<tool_call|><|tool_response>";
+const DONE: &str = "<|channel>thought\nDone.\n<channel|>Fixed `add`: it now returns a + b.<turn|>";
+
+const ORIGINAL: &str = "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
+const FIXED: &str = "fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
+
+/// How long one step may take before the test fails.
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often the pane is captured while waiting.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Whether tmux can be run; in CI its absence fails the test, elsewhere it skips it.
+fn tmux_available() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "tmux is missing in CI: install it (apt-get install tmux) for the TUI end-to-end test"
+            );
+        }
+        eprintln!("skipping: tmux not found (install tmux to run the TUI end-to-end test)");
+    }
+    ok
+}
+
+/// Quotes `text` for `sh`.
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A git repository with `lib.rs` whose `add` subtracts, plus a private area in `.git/` for the
+/// replay file, gem's data, cache and config, its stderr and its exit status.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("lib.rs"), ORIGINAL).unwrap();
+        git(root, &["init", "-q"]);
+        git(root, &["add", "."]);
+        git(root, &["commit", "-qm", "init"]);
+        Self { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn private(&self, name: &str) -> PathBuf {
+        self.root().join(".git").join(name)
+    }
+
+    fn replay(&self, outputs: &[&str]) -> PathBuf {
+        let path = self.private("replay.json");
+        std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
+        path
+    }
+
+    fn lib(&self) -> Vec<u8> {
+        std::fs::read(self.root().join("lib.rs")).unwrap()
+    }
+
+    /// The shell command the pane runs: gem in the project, isolated from the user's config,
+    /// data and cache, its stderr and exit status kept for diagnostics.
+    fn gem_command(&self, replay: &Path) -> String {
+        format!(
+            "cd {root} && env -u GEM_MODEL -u GEM_REPLAY_DELAY_MS -u NO_COLOR \
+             XDG_CONFIG_HOME={config} GEM_DATA_DIR={data} GEM_CACHE_DIR={cache} \
+             {gem} --model {model} --no-repo 2>{stderr}; echo $? >{status}",
+            root = sh_quote(path_str(self.root())),
+            config = sh_quote(path_str(&self.private("gem-config"))),
+            data = sh_quote(path_str(&self.private("gem-data"))),
+            cache = sh_quote(path_str(&self.private("gem-cache"))),
+            gem = sh_quote(env!("CARGO_BIN_EXE_gem")),
+            model = sh_quote(&format!("replay:{}", path_str(replay))),
+            stderr = sh_quote(path_str(&self.private("gem-stderr"))),
+            status = sh_quote(path_str(&self.private("gem-status"))),
+        )
+    }
+
+    /// gem's stderr and exit status so far, for failure messages.
+    fn diagnostics(&self) -> String {
+        let read = |name: &str| {
+            std::fs::read_to_string(self.private(name)).unwrap_or_else(|_| "(none yet)".into())
+        };
+        format!(
+            "gem stderr: {}\ngem exit status: {}",
+            read("gem-stderr").trim(),
+            read("gem-status").trim()
+        )
+    }
+}
+
+/// A tmux session on a private server (its own socket in a temporary directory, no user config);
+/// the server is killed on drop, so no session outlives the test.
+struct Tmux {
+    socket_dir: tempfile::TempDir,
+    session: String,
+}
+
+impl Tmux {
+    /// Starts `command` in a detached 120x40 session.
+    fn start(command: &str) -> Self {
+        let tmux = Tmux {
+            socket_dir: tempfile::tempdir().unwrap(),
+            session: "gem".into(),
+        };
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            &tmux.session,
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(self.socket_dir.path().join("socket"))
+            .args(["-f", "/dev/null"])
+            .args(args)
+            // The server starts from this client: a plain POSIX shell, no outer tmux.
+            .env("SHELL", "/bin/sh")
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", &self.session, "-l", text]);
+        assert!(
+            out.status.success(),
+            "send-keys -l {text:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Presses a key by its tmux name (`Enter`, `C-c`, `y`).
+    fn press(&self, key: &str) {
+        let out = self.run(&["send-keys", "-t", &self.session, key]);
+        assert!(
+            out.status.success(),
+            "send-keys {key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The visible pane, or None once the session has ended.
+    fn capture(&self) -> Option<String> {
+        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn alive(&self) -> bool {
+        self.run(&["has-session", "-t", &self.session])
+            .status
+            .success()
+    }
+
+    /// Polls the pane until `done` holds; fails with the pane and gem's diagnostics otherwise.
+    fn wait_for(&self, step: &str, project: &Project, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        let mut last = String::new();
+        loop {
+            match self.capture() {
+                Some(pane) if done(&pane) => return pane,
+                Some(pane) => last = pane,
+                None => panic!(
+                    "{step}: the tmux session ended early\nlast pane:\n{last}\n{}",
+                    project.diagnostics()
+                ),
+            }
+            if start.elapsed() > STEP_TIMEOUT {
+                panic!(
+                    "{step}: not seen within {STEP_TIMEOUT:?}\npane:\n{last}\n{}",
+                    project.diagnostics()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until the session has ended.
+    fn wait_until_ended(&self, step: &str, project: &Project) {
+        let start = Instant::now();
+        let mut last = String::new();
+        while self.alive() {
+            if let Some(pane) = self.capture() {
+                last = pane;
+            }
+            if start.elapsed() > STEP_TIMEOUT {
+                panic!(
+                    "{step}: the session still runs after {STEP_TIMEOUT:?}\npane:\n{last}\n{}",
+                    project.diagnostics()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-session", "-t", &self.session]);
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// Polls `lib.rs` until it holds `want`; fails with the pane otherwise.
+fn wait_for_file(step: &str, project: &Project, tmux: &Tmux, want: &str) {
+    let start = Instant::now();
+    while project.lib() != want.as_bytes() {
+        if start.elapsed() > STEP_TIMEOUT {
+            panic!(
+                "{step}: lib.rs is {:?}, want {want:?}\npane:\n{}\n{}",
+                String::from_utf8_lossy(&project.lib()),
+                tmux.capture().unwrap_or_default(),
+                project.diagnostics()
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[test]
+fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    let replay = project.replay(&[READ, EDIT, DONE]);
+    let tmux = Tmux::start(&project.gem_command(&replay));
+
+    let pane = tmux.wait_for("the TUI starts", &project, |p| p.contains("Ask anything"));
+    assert!(
+        pane.contains("mode ask"),
+        "the TUI starts in ask mode:\n{pane}"
+    );
+
+    tmux.type_text("fix add");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the approval overlay", &project, |p| {
+        p.contains("Allow edit_file?")
+    });
+    assert!(
+        pane.contains("-    a - b") && pane.contains("+    a + b"),
+        "the overlay shows the edit's diff:\n{pane}"
+    );
+    assert_eq!(
+        project.lib(),
+        ORIGINAL.as_bytes(),
+        "nothing is written before approval"
+    );
+
+    tmux.press("y");
+    let pane = tmux.wait_for("the answer after approval", &project, |p| {
+        p.contains("it now returns a + b") && p.contains("⏎ send")
+    });
+    assert!(
+        !pane.contains("Allow edit_file?"),
+        "the overlay is gone:\n{pane}"
+    );
+    assert!(
+        pane.contains("✓ edit_file lib.rs"),
+        "the edit shows as done:\n{pane}"
+    );
+    wait_for_file("the approved edit reaches the disk", &project, &tmux, FIXED);
+
+    tmux.type_text("/undo");
+    tmux.press("Enter");
+    tmux.wait_for("the undo notice", &project, |p| {
+        p.contains("Reverted the last changes") && p.contains("lib.rs")
+    });
+    assert_eq!(
+        project.lib(),
+        ORIGINAL.as_bytes(),
+        "undo restores lib.rs byte for byte"
+    );
+
+    tmux.press("C-c");
+    tmux.wait_for("the quit hint", &project, |p| {
+        p.contains("ctrl-c again to quit")
+    });
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting with ctrl-c twice", &project);
+    let status = std::fs::read_to_string(project.private("gem-status")).unwrap_or_default();
+    assert_eq!(
+        status.trim(),
+        "0",
+        "gem exits cleanly\n{}",
+        project.diagnostics()
+    );
+}
