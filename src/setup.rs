@@ -182,6 +182,7 @@ pub fn build_agent(
         grammar: !args.no_grammar,
         bounded_grammar: args.bounded_grammar,
         interactive: setup.interactive,
+        repo_packed: repo_block.is_some(),
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
     let mut agent = Agent::new(backend, config, permissions, session);

@@ -103,6 +103,7 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
         grammar: false,
         bounded_grammar: false,
         interactive: false,
+        repo_packed: false,
     };
     let agent = Agent::new(
         Arc::new(backend),
@@ -163,5 +164,73 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
     assert!(
         !last.contains("rename parse"),
         "the original messages were replaced"
+    );
+}
+
+#[test]
+fn files_changed_after_packing_are_re_sent_with_the_next_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let write = "<|tool_call>call:write_file{content:<|\"|>fresh text\n<|\"|>,path:<|\"|>notes.txt<|\"|>}<tool_call|><|tool_response>";
+    let backend = ReplayBackend::new(
+        "resend".into(),
+        vec![
+            write.into(),
+            "Written.<turn|>".into(),
+            "Seen.<turn|>".into(),
+        ],
+    )
+    .with_log(log.clone());
+    let config = AgentConfig {
+        root: dir.path().to_path_buf(),
+        system_prompt: "You are a test agent.\n<file path=\"notes.txt\">\nold\n</file>".into(),
+        max_turns: 4,
+        max_tokens: 256,
+        thinking: false,
+        variant: Variant::E2b,
+        sampling: Sampling::greedy(),
+        grammar: false,
+        bounded_grammar: false,
+        interactive: false,
+        repo_packed: true,
+    };
+    let agent = Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::AutoEdit, &[]).unwrap(),
+        None,
+    );
+    let handle = spawn(agent);
+    for text in ["write the notes", "what do they say?"] {
+        handle
+            .ops
+            .send(Op::UserTurn {
+                text: text.into(),
+                attachments: vec![],
+            })
+            .unwrap();
+        while !matches!(handle.events.recv().unwrap(), Event::TurnComplete { .. }) {}
+    }
+    handle.ops.send(Op::Shutdown).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "fresh text\n"
+    );
+    let prompts = prompts(&log);
+    let last = prompts.last().unwrap();
+    let resent = last
+        .find("<changed_files>")
+        .expect("the changed file is re-sent");
+    assert!(
+        last[resent..].contains("<file path=\"notes.txt\">\nfresh text\n</file>"),
+        "{}",
+        &last[resent..]
+    );
+    assert!(
+        last.starts_with(&prompts[1][..prompts[1].find("<|turn>user\nwhat").unwrap_or(0).max(1)])
+    );
+    assert!(
+        !prompts[1].contains("<changed_files>"),
+        "nothing changed before the first message"
     );
 }

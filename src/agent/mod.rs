@@ -46,6 +46,10 @@ pub struct AgentConfig {
     pub bounded_grammar: bool,
     /// Whether a user can answer approval requests (headless frontends deny instead).
     pub interactive: bool,
+    /// Whether the system prompt holds the packed repository: files changed since are then
+    /// re-sent with the next user message (the packed prefix itself stays untouched, so its KV
+    /// state stays valid).
+    pub repo_packed: bool,
 }
 
 /// An agent and its session state.
@@ -64,6 +68,7 @@ pub struct Agent {
     template: Option<crate::gemma::ChatTemplate>,
     next_call: usize,
     user_turns: usize,
+    resent: std::collections::BTreeMap<PathBuf, Vec<u8>>,
 }
 
 /// The frontend's end of a running agent.
@@ -111,6 +116,7 @@ impl Agent {
             template: None,
             next_call: 0,
             user_turns: 0,
+            resent: std::collections::BTreeMap::new(),
         }
     }
 
@@ -143,6 +149,33 @@ impl Agent {
                 .map_err(|e| e.to_string()),
             None => crate::gemma::render(conversation, opts).map_err(|e| e.to_string()),
         }
+    }
+
+    /// Current contents of files changed in this session that the model has not been shown
+    /// since, as `<file>` blocks (the packed repository holds their old contents).
+    fn changed_file_blocks(&mut self) -> String {
+        if !self.config.repo_packed {
+            return String::new();
+        }
+        let mut blocks = String::new();
+        for path in self.undo.changed_files() {
+            let now = std::fs::read(&path).unwrap_or_default();
+            if self.resent.get(&path) == Some(&now) {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&self.tool_ctx.root)
+                .unwrap_or(&path)
+                .to_path_buf();
+            let text = if path.exists() {
+                String::from_utf8_lossy(&now).into_owned()
+            } else {
+                "[deleted]".to_string()
+            };
+            blocks.push_str(&crate::repo::render_file_block(&rel, &text));
+            self.resent.insert(path, now);
+        }
+        blocks
     }
 
     /// The conversation so far.

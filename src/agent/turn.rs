@@ -128,7 +128,13 @@ impl Agent {
     fn user_turn(&mut self, text: &str, attachments: &[Attachment], ops: &mpsc::Receiver<Op>) {
         self.cancel.store(false, Ordering::Relaxed);
         self.user_turns += 1;
-        let content = user_content(text, attachments);
+        let mut content = user_content(text, attachments);
+        let changed = self.changed_file_blocks();
+        if !changed.is_empty() {
+            content.push_str("\n\n<changed_files>\nThese files changed since the repository was packed; their current contents:\n");
+            content.push_str(&changed);
+            content.push_str("</changed_files>");
+        }
         self.emitter
             .record("user_turn", &serde_json::json!({ "text": content }));
         self.conversation.push_user(content);
