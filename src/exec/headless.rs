@@ -68,6 +68,7 @@ pub fn run_task(
     }
     let mut err = std::io::stderr();
     let mut thinking = false;
+    let mut prefill_started: Option<(std::time::Instant, usize)> = None;
     for event in &handle.events {
         if stdout == Stdout::StreamJson
             && let Ok(line) = serde_json::to_string(&event)
@@ -82,9 +83,17 @@ pub fn run_task(
             }
             Event::TextDelta { .. } => thinking = false,
             Event::PrefillProgress { done, total } if *total > 2048 => {
-                let _ = write!(err, "\r· reading prompt {done}/{total} tokens");
+                let started = *prefill_started.get_or_insert((std::time::Instant::now(), *done));
+                let rate = (done - started.1) as f64 / started.0.elapsed().as_secs_f64().max(0.001);
+                let eta = if rate > 0.0 && done > &started.1 {
+                    format!(", about {:.0}s left", (total - done) as f64 / rate)
+                } else {
+                    String::new()
+                };
+                let _ = write!(err, "\r· reading prompt {done}/{total} tokens{eta}   ");
                 if done == total {
                     let _ = writeln!(err);
+                    prefill_started = None;
                 }
             }
             Event::ToolCallBegin {
