@@ -1,8 +1,9 @@
 //! `gem -p`, patch mode and `gem review` end to end through the binary, on the replay backend
 //! (recorded raw Gemma 4 output), in temporary git repositories.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command as Std;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -18,18 +19,9 @@ struct Project {
 
 impl Project {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::write(
-            root.join("lib.rs"),
-            "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("README.md"), "# demo\n").unwrap();
-        git(root, &["init", "-q"]);
-        git(root, &["add", "."]);
-        git(root, &["commit", "-qm", "init"]);
-        Self { dir }
+        Self {
+            dir: support::git_project(&[("lib.rs", support::BUGGY_ADD), ("README.md", "# demo\n")]),
+        }
     }
 
     fn root(&self) -> &Path {
@@ -63,16 +55,6 @@ impl Project {
     fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.root().join(name)).unwrap()
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Std::new("git")
-        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 #[test]
@@ -147,13 +129,13 @@ fn patch_mode_leaves_the_tree_untouched_and_prints_a_patch_git_applies() {
         "the user's tree is untouched"
     );
     let clone = tempfile::tempdir().unwrap();
-    git(
+    support::git(
         clone.path(),
         &["clone", "-q", project.root().to_str().unwrap(), "c"],
     );
     let target = clone.path().join("c");
     std::fs::write(target.join("p.diff"), &patch).unwrap();
-    git(&target, &["apply", "p.diff"]);
+    support::git(&target, &["apply", "p.diff"]);
     assert!(
         std::fs::read_to_string(target.join("lib.rs"))
             .unwrap()

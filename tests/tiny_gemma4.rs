@@ -488,18 +488,9 @@ struct Project {
 
 impl Project {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::write(
-            root.join("lib.rs"),
-            "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("README.md"), "# demo\n").unwrap();
-        git(root, &["init", "-q"]);
-        git(root, &["add", "."]);
-        git(root, &["commit", "-qm", "init"]);
-        Self { dir }
+        Self {
+            dir: support::git_project(&[("lib.rs", support::BUGGY_ADD), ("README.md", "# demo\n")]),
+        }
     }
 
     fn root(&self) -> &Path {
@@ -530,16 +521,6 @@ impl Project {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Std::new("git")
-        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 fn stderr(out: &Output) -> String {

@@ -4,6 +4,8 @@
 //! A fix is asked for, the edit approved in the overlay, the answer shown, the edit undone with
 //! `/undo`, and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -46,16 +48,6 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
 /// A git repository with `lib.rs` whose `add` subtracts, plus a private area in `.git/` for the
 /// replay file, gem's data, cache and config, its stderr and its exit status.
 struct Project {
@@ -64,13 +56,9 @@ struct Project {
 
 impl Project {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::write(root.join("lib.rs"), ORIGINAL).unwrap();
-        git(root, &["init", "-q"]);
-        git(root, &["add", "."]);
-        git(root, &["commit", "-qm", "init"]);
-        Self { dir }
+        Self {
+            dir: support::git_project(&[("lib.rs", ORIGINAL)]),
+        }
     }
 
     fn root(&self) -> &Path {

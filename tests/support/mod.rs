@@ -43,3 +43,29 @@ pub fn cached_file(env: &str, name: &str) -> Option<PathBuf> {
 pub fn real_model() -> Option<PathBuf> {
     cached_file("GEM_TEST_MODEL", "gemma-3-270m-q4_k_m.gguf")
 }
+
+/// The `lib.rs` of the test projects: an `add` that subtracts.
+pub const BUGGY_ADD: &str = "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
+
+/// Runs git in `dir` with a fixed identity; panics if it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A temporary git repository holding `files` (path, content), committed.
+pub fn git_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        std::fs::write(dir.path().join(path), content).unwrap();
+    }
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    dir
+}
