@@ -29,6 +29,9 @@ pub struct Cli {
     /// Allow shell commands matching this pattern without asking (repeatable), e.g. 'cargo test*'.
     #[arg(long = "allow", value_name = "PATTERN")]
     pub allow: Vec<String>,
+    /// Let the git tool make commits (it never commits otherwise).
+    #[arg(long)]
+    pub allow_git_commit: bool,
     /// Do not pack the repository into the context.
     #[arg(long)]
     pub no_repo: bool,

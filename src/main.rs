@@ -114,7 +114,7 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
     let agent_root = workspace
         .as_ref()
         .map_or(root.clone(), |w| w.root().to_path_buf());
-    let agent = build_agent(
+    let (agent, _) = build_agent(
         cli,
         file,
         backend,
@@ -205,7 +205,7 @@ fn review(
     let config = engine_config(&cli.model, file)?;
     let (backend, template) = open_backend(&config)?;
     let instructions = include_str!("../prompts/review.md");
-    let agent = build_agent(
+    let (agent, _) = build_agent(
         cli,
         file,
         backend,
@@ -260,7 +260,7 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
     let config = engine_config(&cli.model, file)?;
     let (backend, template) = open_backend(&config)?;
     let model_line = backend.info().summary();
-    let agent = build_agent(
+    let (agent, repo_summary) = build_agent(
         cli,
         file,
         backend,
@@ -285,6 +285,7 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
             project_root: root,
             mode,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            repo_summary,
         },
         handle.ops.clone(),
         handle.events,

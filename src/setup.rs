@@ -118,14 +118,14 @@ pub struct AgentSetup<'a> {
     pub pack_repo: bool,
 }
 
-/// Builds the agent for `cli` and `setup`.
+/// Builds the agent for `cli` and `setup`; also returns the repository packing summary.
 pub fn build_agent(
     cli: &Cli,
     file: &FileConfig,
     backend: Arc<dyn Backend>,
     template: Option<ChatTemplate>,
     setup: AgentSetup<'_>,
-) -> anyhow::Result<Agent> {
+) -> anyhow::Result<(Agent, Option<String>)> {
     let mode_name = cli.mode.clone().or_else(|| file.mode.clone());
     let mode = match mode_name {
         Some(name) => Mode::parse(&name).ok_or_else(|| {
@@ -144,8 +144,9 @@ pub fn build_agent(
         let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
         match crate::repo::pack(setup.root, &opts, &counter) {
             Ok(packed) if !packed.included.is_empty() || !packed.mapped.is_empty() => {
-                eprintln!("gem: {}", packed.summary());
-                Some(packed.text)
+                let summary = packed.summary();
+                eprintln!("gem: {summary}");
+                Some((packed.text, summary))
             }
             Ok(_) => None,
             Err(e) => {
@@ -161,7 +162,7 @@ pub fn build_agent(
         setup.root,
         &cwd,
         setup.extra_instructions,
-        repo_block.as_deref(),
+        repo_block.as_ref().map(|(text, _)| text.as_str()),
     );
     let args = &cli.model;
     let mut sampling = Sampling {
@@ -183,6 +184,7 @@ pub fn build_agent(
         bounded_grammar: args.bounded_grammar,
         interactive: setup.interactive,
         repo_packed: repo_block.is_some(),
+        allow_git_commit: cli.allow_git_commit,
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
     let mut agent = Agent::new(backend, config, permissions, session);
@@ -192,7 +194,7 @@ pub fn build_agent(
     if let Some(template) = template {
         agent.use_template(template);
     }
-    Ok(agent)
+    Ok((agent, repo_block.map(|(_, summary)| summary)))
 }
 
 /// Creates (or, for `--continue`/`--resume`, reopens) the session file. A session store that

@@ -50,6 +50,8 @@ pub struct AgentConfig {
     /// re-sent with the next user message (the packed prefix itself stays untouched, so its KV
     /// state stays valid).
     pub repo_packed: bool,
+    /// Whether the git tool may commit.
+    pub allow_git_commit: bool,
 }
 
 /// An agent and its session state.
@@ -91,7 +93,8 @@ impl Agent {
     ) -> Self {
         let registry = Registry::builtin();
         let cancel = Arc::new(AtomicBool::new(false));
-        let mut tool_ctx = ToolContext::new(config.root.clone());
+        let mut tool_ctx =
+            ToolContext::new(config.root.clone()).with_git_commit_allowed(config.allow_git_commit);
         tool_ctx.cancel = cancel.clone();
         let tools = tool_declarations(&registry);
         let render = RenderOptions {

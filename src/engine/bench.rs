@@ -97,6 +97,10 @@ pub fn synthetic_text(backend: &dyn Backend, n: usize, salt: usize) -> Result<St
     }
 }
 
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
 fn request(prompt: String, max_tokens: usize) -> GenerateRequest {
     GenerateRequest {
         prompt,
@@ -127,20 +131,40 @@ pub fn run(
         |label: &str, rss: &mut Vec<(String, f64)>| rss.push((label.to_string(), memory_mib().0));
     note("loaded", &mut rss);
 
+    // Like llama-bench: one warm-up run, then the mean of `REPS` runs of each test.
+    const REPS: usize = 3;
+    progress("warm-up");
+    engine.generate(request("Warm up.".into(), 2), &mut |_| {})?;
+
     progress("prompt processing");
     let conversation = synthetic_text(&engine, params.prompt_tokens, 0)?;
-    let pp = engine.generate(request(conversation.clone(), 1), &mut |_| {})?;
-    let pp_tok_s = pp.usage.prefilled_tokens as f64 / (pp.usage.prefill_ms.max(1) as f64 / 1000.0);
+    let mut pp_rates = Vec::new();
+    let mut pp = None;
+    for _ in 0..REPS {
+        engine.clear_memory()?;
+        let run = engine.generate(request(conversation.clone(), 1), &mut |_| {})?;
+        pp_rates.push(
+            run.usage.prefilled_tokens as f64 / (run.usage.prefill_ms.max(1) as f64 / 1000.0),
+        );
+        pp = Some(run);
+    }
+    let pp = pp.ok_or_else(|| EngineError::Llama("no prompt-processing run".into()))?;
+    let pp_tok_s = mean(&pp_rates);
     note("prompt processing", &mut rss);
 
     progress("generation");
-    engine.clear_memory()?;
-    let tg = engine.generate(
-        request("Once upon a time".into(), params.gen_tokens),
-        &mut |_| {},
-    )?;
-    let tg_tok_s =
-        tg.usage.generated_tokens as f64 / (tg.usage.generation_ms.max(1) as f64 / 1000.0);
+    let mut tg_rates = Vec::new();
+    for _ in 0..REPS {
+        engine.clear_memory()?;
+        let tg = engine.generate(
+            request("Once upon a time".into(), params.gen_tokens),
+            &mut |_| {},
+        )?;
+        tg_rates.push(
+            tg.usage.generated_tokens as f64 / (tg.usage.generation_ms.max(1) as f64 / 1000.0),
+        );
+    }
+    let tg_tok_s = mean(&tg_rates);
     note("generation", &mut rss);
 
     progress("follow-up turn");

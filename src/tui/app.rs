@@ -53,6 +53,8 @@ enum BusyKind {
 /// The whole state of the TUI.
 #[derive(Debug)]
 pub struct App {
+    /// What the repository packing put in the context, for `/context`.
+    pub repo_summary: Option<String>,
     theme: Theme,
     project_root: PathBuf,
     /// The conversation as shown.
@@ -83,6 +85,7 @@ impl App {
     /// A fresh state.
     pub fn new(theme: Theme, model_line: String, project_root: PathBuf, mode: String) -> App {
         App {
+            repo_summary: None,
             theme,
             project_root,
             transcript: Transcript::default(),
@@ -831,6 +834,12 @@ impl App {
                     ),
                     _ => "**Context** nothing measured yet: send a message first.".to_string(),
                 };
+                let text = format!(
+                    "{text}\n- repository: {}",
+                    self.repo_summary
+                        .as_deref()
+                        .unwrap_or("not packed (--no-repo, or nothing to pack)")
+                );
                 self.notice(NoticeLevel::Info, text);
             }
             Command::Quit => return vec![Action::Send(Op::Shutdown), Action::Quit],

@@ -56,6 +56,8 @@ pub struct TuiConfig {
     pub mode: String,
     /// `NO_COLOR` is set: no colours, only bold, dim and reverse.
     pub no_color: bool,
+    /// What the repository packing put in the context (shown by `/context`).
+    pub repo_summary: Option<String>,
 }
 
 /// Everything the loop waits for.
@@ -84,6 +86,7 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
         config.project_root.clone(),
         config.mode,
     );
+    app.repo_summary = config.repo_summary;
     let (tx, rx) = mpsc::channel::<Input>();
     spawn_agent_forwarder(events, tx.clone());
     spawn_file_lister(config.project_root.clone(), tx.clone());

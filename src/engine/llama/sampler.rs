@@ -17,20 +17,25 @@ pub(super) struct TokenSampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
     fallback: LlamaToken,
+    greedy: bool,
 }
 
 impl TokenSampler {
     /// `chain` must end in a selecting sampler (greedy or dist); `fallback` (end of text) is
-    /// returned if nothing could be selected.
+    /// returned if nothing could be selected. `greedy` says the chain is a plain greedy
+    /// sampler: without a grammar the token is then the argmax of the logits, read directly (no
+    /// candidate array of the whole vocabulary per token).
     pub(super) fn new(
         chain: LlamaSampler,
         grammar: Option<LlamaSampler>,
         fallback: LlamaToken,
+        greedy: bool,
     ) -> Self {
         Self {
             chain,
             grammar,
             fallback,
+            greedy,
         }
     }
 
@@ -38,6 +43,9 @@ impl TokenSampler {
     /// grammar too), so it must not be accepted again.
     pub(super) fn sample(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> LlamaToken {
         let Some(grammar) = self.grammar.as_mut() else {
+            if self.greedy {
+                return argmax(ctx.get_logits_ith(idx)).map_or(self.fallback, LlamaToken);
+            }
             return self.chain.sample(ctx, idx);
         };
         let mut candidates = ctx.token_data_array_ith(idx);
@@ -60,5 +68,27 @@ impl TokenSampler {
         grammar.accept(token);
         self.chain.accept(token);
         token
+    }
+}
+
+/// Index of the largest logit (the first one on ties, as llama.cpp's greedy sampler does).
+fn argmax(logits: &[f32]) -> Option<i32> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, &l) in logits.iter().enumerate() {
+        if best.is_none_or(|(_, b)| l > b) {
+            best = Some((i, l));
+        }
+    }
+    best.and_then(|(i, _)| i32::try_from(i).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[0.1, 3.0, -1.0, 3.0]), Some(1));
+        assert_eq!(argmax(&[]), None);
     }
 }

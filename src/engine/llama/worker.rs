@@ -492,6 +492,7 @@ impl<'m> Session<'m> {
             LlamaSampler::chain_simple(chain),
             grammar_sampler,
             self.model.vocab().eos(),
+            s.is_greedy(),
         ))
     }
 }
