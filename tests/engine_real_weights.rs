@@ -33,16 +33,7 @@ fn greedy(prompt: &str, max_tokens: usize) -> GenerateRequest {
 }
 
 fn run(engine: &LlamaEngine, request: GenerateRequest) -> GenerateOutcome {
-    let mut deltas = String::new();
-    let outcome = engine
-        .generate(request, &mut |e| {
-            if let GenerateEvent::Delta { text, .. } = e {
-                deltas.push_str(&text);
-            }
-        })
-        .unwrap();
-    assert_eq!(deltas, outcome.text, "the deltas add up to the text");
-    outcome
+    support::generate_checked(engine, request)
 }
 
 #[test]

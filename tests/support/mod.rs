@@ -69,3 +69,21 @@ pub fn git_project(files: &[(&str, &str)]) -> tempfile::TempDir {
     git(dir.path(), &["commit", "-qm", "init"]);
     dir
 }
+
+/// Runs a generation, checking that the streamed deltas add up to the final text.
+pub fn generate_checked(
+    engine: &gem::engine::LlamaEngine,
+    request: gem::engine::GenerateRequest,
+) -> gem::engine::GenerateOutcome {
+    use gem::engine::{Backend, GenerateEvent};
+    let mut deltas = String::new();
+    let outcome = engine
+        .generate(request, &mut |e| {
+            if let GenerateEvent::Delta { text, .. } = e {
+                deltas.push_str(&text);
+            }
+        })
+        .unwrap();
+    assert_eq!(deltas, outcome.text, "the deltas add up to the text");
+    outcome
+}
