@@ -333,6 +333,14 @@ impl Agent {
         if outcome.stop == StopReason::Cancelled && calls.is_empty() {
             return Step::End(TurnEnd::Interrupted, text.trim().to_string());
         }
+        if outcome.stop == StopReason::MaxTokens {
+            self.emit(Event::Warning {
+                message: format!(
+                    "the model's output was cut at --max-tokens ({} tokens)",
+                    self.config.max_tokens
+                ),
+            });
+        }
         if outcome.stop == StopReason::ContextFull {
             self.emit(Event::Error {
                 message: "the context window is full: use /compact or start a new session".into(),
