@@ -233,8 +233,13 @@ impl Agent {
         };
         // Compact instead of overflowing: never truncate silently.
         let context = self.backend.info().context_size;
-        let needed = self.backend.count_tokens(&prompt).unwrap_or(0)
-            + self.config.max_tokens.min(context / 4);
+        let reserve = self.config.max_tokens.min(context / 4);
+        // A token is at least one byte: only count when the bytes alone could overflow.
+        let needed = if prompt.len() + reserve <= context {
+            0
+        } else {
+            self.backend.count_tokens(&prompt).unwrap_or(0) + reserve
+        };
         if needed > context && self.conversation.turns.len() > 2 {
             self.emit(Event::Warning {
                 message: format!(
@@ -439,10 +444,11 @@ fn coalesce(parts: Vec<ModelPart>) -> Vec<ModelPart> {
     out
 }
 
-/// The name to record for a malformed call: what follows `call:` up to `{`, if it looks like a
-/// name.
+/// The name recorded for a malformed call whose name cannot be read.
 const MALFORMED: &str = "malformed_call";
 
+/// The call recorded for a malformed one: the name after `call:` up to `{` when it looks like a
+/// name, and the raw text and error kept for the error result.
 fn malformed_call(raw: &str, error: &str) -> ToolCall {
     let name = raw
         .trim()

@@ -94,6 +94,8 @@ struct Session<'m> {
     n_batch: usize,
     sliding_window: Option<usize>,
     swa_full: bool,
+    /// The last persisted prefix and its tokens (text, add_bos, tokens).
+    persist_tokens: Option<(String, bool, Vec<u32>)>,
 }
 
 impl<'m> Session<'m> {
@@ -143,6 +145,7 @@ impl<'m> Session<'m> {
             n_batch,
             sliding_window: loaded.info.sliding_window.map(|w| w as usize),
             swa_full: config.swa_full,
+            persist_tokens: None,
         })
     }
 
@@ -406,20 +409,27 @@ impl<'m> Session<'m> {
     /// Where to snapshot the KV state during prefill: the end of the persisted prefix, if it is
     /// new, lies inside the part being prefilled, and is not stored yet.
     fn persist_point(
-        &self,
+        &mut self,
         request: &GenerateRequest,
         tokens: &[u32],
         keep: usize,
     ) -> Option<usize> {
+        self.cache.as_ref()?;
+        let text = request.persist_prefix.as_deref()?;
+        // The prefix (system prompt, tools, packed repository) is the same request after
+        // request: tokenize it once, not at every step.
+        let cached = self
+            .persist_tokens
+            .as_ref()
+            .is_some_and(|(t, bos, _)| t == text && *bos == request.add_bos);
+        if !cached {
+            let prefix = tokenize(self.model, text, request.add_bos).ok()?;
+            self.persist_tokens = Some((text.to_string(), request.add_bos, prefix));
+        }
+        let (_, _, prefix) = self.persist_tokens.as_ref()?;
         let cache = self.cache.as_ref()?;
-        let prefix = tokenize(
-            self.model,
-            request.persist_prefix.as_deref()?,
-            request.add_bos,
-        )
-        .ok()?;
         let n = prefix.len();
-        (n > keep && n < tokens.len() && tokens.starts_with(&prefix) && !cache.contains(&prefix))
+        (n > keep && n < tokens.len() && tokens.starts_with(prefix) && !cache.contains(prefix))
             .then_some(n)
     }
 
