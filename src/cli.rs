@@ -38,8 +38,14 @@ pub struct Cli {
     /// Continue the last session in this directory.
     #[arg(long = "continue", short = 'c')]
     pub continue_session: bool,
-    /// Resume a session by id (prefix).
-    #[arg(long, value_name = "ID")]
+    /// Resume a session by id (prefix); without an id, pick one from a list (TUI only).
+    #[arg(
+        long,
+        value_name = "ID",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with = "continue_session"
+    )]
     pub resume: Option<String>,
     /// UI theme: dark, light or a path to a theme TOML.
     #[arg(long, env = "GEM_THEME", default_value = "dark")]
@@ -145,9 +151,13 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
-        /// Report packing statistics for this repository instead (walk + tokenize).
+        /// Measure this repository instead: packing (walk + tokenize), then a cold and a warm
+        /// start with it packed and a follow-up turn after an edit (on a copy).
         #[arg(long, value_name = "PATH")]
         repo: Option<PathBuf>,
+        /// With --repo: only the packing figures, no model run.
+        #[arg(long, requires = "repo")]
+        pack_only: bool,
     },
     /// The disk KV cache.
     Cache {

@@ -36,16 +36,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             followup,
             json,
             repo,
+            pack_only,
         }) => {
-            return bench(
-                &cli,
-                &file,
-                *prompt,
-                *generate,
-                *followup,
-                *json,
-                repo.clone(),
-            );
+            if let Some(repo) = repo {
+                return bench_repo(&cli, &file, repo, *pack_only, *json);
+            }
+            return bench(&cli, &file, *prompt, *generate, *followup, *json);
         }
         Some(Command::Review {
             base,
@@ -56,9 +52,63 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         None => {}
     }
+    let mut cli = cli;
+    if cli.resume.as_deref() == Some("") {
+        match choose_session(&cli, &file)? {
+            SessionChoice::Resume(id) => cli.resume = Some(id),
+            SessionChoice::Exit(code) => return Ok(code),
+        }
+    }
     match cli.prompt.clone() {
         Some(prompt) => print_mode(&cli, &file, prompt),
         None => interactive(&cli, &file),
+    }
+}
+
+/// What `--resume` without an id came to.
+enum SessionChoice {
+    /// Resume this session.
+    Resume(String),
+    /// Nothing to resume: exit with this code.
+    Exit(i32),
+}
+
+/// `--resume` without an id: the TUI lists this project's sessions to pick from; headless
+/// modes cannot ask, so they print the list and exit with the usage code.
+fn choose_session(cli: &Cli, file: &FileConfig) -> anyhow::Result<SessionChoice> {
+    let root = project_root()?;
+    let sessions = gem::session::list_sessions(&root)?;
+    if sessions.is_empty() {
+        anyhow::bail!("no saved session in {} to resume", root.display());
+    }
+    let interactive =
+        cli.prompt.is_none() && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if !interactive {
+        eprintln!(
+            "gem: --resume needs an id outside the TUI; sessions in this project, newest first:"
+        );
+        for s in sessions.iter().take(20) {
+            let first = s
+                .first_user_message
+                .as_deref()
+                .and_then(|m| m.lines().next())
+                .unwrap_or("(no messages)");
+            let turns = if s.turns == 1 { "turn" } else { "turns" };
+            eprintln!("  {}  {:>3} {turns:<5}  {first}", s.id, s.turns);
+        }
+        return Ok(SessionChoice::Exit(exit_code::USAGE));
+    }
+    let theme_name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
+    let mut theme = gem::tui::Theme::load(&theme_name)?;
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        theme = gem::tui::Theme::monochrome();
+    }
+    match gem::tui::session_list::pick_session(sessions, &theme)? {
+        Some(id) => Ok(SessionChoice::Resume(id)),
+        None => {
+            eprintln!("gem: no session picked");
+            Ok(SessionChoice::Exit(exit_code::SUCCESS))
+        }
     }
 }
 
@@ -275,6 +325,7 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
         },
     )?;
     let mode = cli.mode.clone().unwrap_or_else(|| "ask".into());
+    let history = Some(agent.conversation().clone()).filter(|c| !c.turns.is_empty());
     let handle = spawn(agent);
     let theme_name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
     let theme = gem::tui::Theme::load(&theme_name)?;
@@ -286,6 +337,7 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
             mode,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             repo_summary,
+            history,
         },
         handle.ops.clone(),
         handle.events,
@@ -301,16 +353,8 @@ fn bench(
     generate: usize,
     followup: usize,
     json: bool,
-    repo: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
     let config = engine_config(&cli.model, file)?;
-    if let Some(repo) = repo {
-        let backend = gem::engine::open(&config)?;
-        let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
-        let stats = gem::repo::pack_stats(&repo, &counter)?;
-        println!("{}", serde_json::to_string_pretty(&stats)?);
-        return Ok(exit_code::SUCCESS);
-    }
     let params = gem::engine::bench::BenchParams {
         prompt_tokens: prompt,
         gen_tokens: generate,
@@ -343,6 +387,81 @@ fn bench(
         );
         println!("peak memory      {:.0} MiB", report.peak_rss_mib);
     }
+    Ok(exit_code::SUCCESS)
+}
+
+/// `gem bench --repo PATH`: packing figures, then the long-window scenarios on a copy.
+fn bench_repo(
+    cli: &Cli,
+    file: &FileConfig,
+    repo: &std::path::Path,
+    pack_only: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
+    use gem::repo::thousands as tokens;
+    let config = engine_config(&cli.model, file)?;
+    let stats = {
+        let backend = gem::engine::open(&config)?;
+        let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
+        gem::repo::pack_stats(repo, &counter)?
+    };
+    let long = if pack_only {
+        None
+    } else {
+        Some(gem::exec::long_window_bench::run(
+            &config,
+            repo,
+            &mut |stage| eprintln!("gem bench: {stage}…"),
+        )?)
+    };
+    if json {
+        let report = serde_json::json!({ "pack": stats, "long_window": long });
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(exit_code::SUCCESS);
+    }
+    println!(
+        "repository       {} files, {} tokens ({:.0} per file); walk {:.0} ms, tokenize {:.0} ms",
+        stats.files,
+        tokens(stats.tokens),
+        stats.tokens_per_file,
+        stats.walk_ms,
+        stats.tokenize_ms
+    );
+    let Some(r) = long else {
+        return Ok(exit_code::SUCCESS);
+    };
+    println!("model            {}", r.model);
+    println!(
+        "packed           {} files + {} mapped, {} tokens; prefix {} tokens of a {} context",
+        r.packed_files,
+        r.mapped_files,
+        tokens(r.repository_tokens),
+        tokens(r.prefix_tokens),
+        tokens(r.context_size)
+    );
+    println!(
+        "cold start       first token after {:.0} ms ({} tokens prefilled)",
+        r.cold.time_to_first_token_ms,
+        tokens(r.cold.prefilled_tokens)
+    );
+    println!(
+        "warm start       first token after {:.0} ms ({} restored from disk, {} prefilled): {:.1}x faster, state {} MiB",
+        r.warm.time_to_first_token_ms,
+        tokens(r.warm.restored_tokens),
+        tokens(r.warm.prefilled_tokens),
+        r.warm_start_speedup,
+        r.state_file_bytes >> 20
+    );
+    let f = &r.followup;
+    println!(
+        "follow-up edit   {} prefilled after editing {}: message {} + changed file {}, target ≤ {}: {}",
+        tokens(f.request.prefilled_tokens),
+        f.edited_file,
+        tokens(f.message_tokens),
+        tokens(f.changed_file_tokens),
+        tokens(f.allowed_tokens),
+        if f.within_target { "met" } else { "missed" }
+    );
     Ok(exit_code::SUCCESS)
 }
 

@@ -134,35 +134,19 @@ pub fn build_agent(
         None => setup.default_mode,
     };
     let permissions = Permissions::new(mode, &cli.allow)?;
-    let repo_block = if setup.pack_repo && !cli.no_repo {
-        let info = backend.info();
-        let opts = crate::repo::PackOptions {
-            context_tokens: info.context_size,
-            prompt: setup.prompt_hint.to_string(),
-            ..crate::repo::PackOptions::default()
-        };
-        let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
-        match crate::repo::pack(setup.root, &opts, &counter) {
-            Ok(packed) if !packed.included.is_empty() || !packed.mapped.is_empty() => {
-                let summary = packed.summary();
-                eprintln!("gem: {summary}");
-                Some((packed.text, summary))
-            }
-            Ok(_) => None,
-            Err(e) => {
-                eprintln!("gem: warning: repository not packed: {e}");
-                None
-            }
-        }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
+    let packed = if setup.pack_repo && !cli.no_repo {
+        let without_repo = system_prompt::build(setup.root, &cwd, setup.extra_instructions, None);
+        let reserved = prompt_reserve(backend.as_ref(), &without_repo);
+        pack_repository(backend.as_ref(), setup.root, setup.prompt_hint, reserved)
     } else {
         None
     };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
     let system = system_prompt::build(
         setup.root,
         &cwd,
         setup.extra_instructions,
-        repo_block.as_ref().map(|(text, _)| text.as_str()),
+        packed.as_ref().map(|p| p.text.as_str()),
     );
     let args = &cli.model;
     let mut sampling = Sampling {
@@ -183,7 +167,11 @@ pub fn build_agent(
         grammar: !args.no_grammar,
         bounded_grammar: args.bounded_grammar,
         interactive: setup.interactive,
-        repo_packed: repo_block.is_some(),
+        repo_packed: packed.is_some(),
+        packed_digests: packed
+            .as_ref()
+            .map(|p| p.digests.clone())
+            .unwrap_or_default(),
         allow_git_commit: cli.allow_git_commit,
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
@@ -194,7 +182,67 @@ pub fn build_agent(
     if let Some(template) = template {
         agent.use_template(template);
     }
-    Ok((agent, repo_block.map(|(_, summary)| summary)))
+    Ok((agent, packed.map(|p| p.summary())))
+}
+
+/// Packs the repository at `root` for `backend`'s context and says on stderr what went in
+/// (`None` when there is nothing to pack, or packing failed, which is a warning).
+pub fn pack_repository(
+    backend: &dyn Backend,
+    root: &Path,
+    prompt_hint: &str,
+    reserved_tokens: usize,
+) -> Option<crate::repo::PackedRepo> {
+    match pack_for(backend, root, prompt_hint, reserved_tokens) {
+        Ok(packed) if !packed.included.is_empty() || !packed.mapped.is_empty() => {
+            eprintln!("gem: {}", packed.summary());
+            Some(packed)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            eprintln!("gem: warning: repository not packed: {e}");
+            None
+        }
+    }
+}
+
+/// Packs the repository at `root` into the default share of `backend`'s context, leaving
+/// `reserved_tokens` free, counting with its tokenizer; `prompt_hint` guides which files come
+/// first when not all fit.
+pub fn pack_for(
+    backend: &dyn Backend,
+    root: &Path,
+    prompt_hint: &str,
+    reserved_tokens: usize,
+) -> Result<crate::repo::PackedRepo, crate::repo::PackError> {
+    let opts = crate::repo::PackOptions {
+        context_tokens: backend.info().context_size,
+        reserved_tokens,
+        prompt: prompt_hint.to_string(),
+        ..crate::repo::PackOptions::default()
+    };
+    let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
+    crate::repo::pack(root, &opts, &counter)
+}
+
+/// Tokens the repository packing must leave free: the system prompt without the repository
+/// and the tool declarations (as the agent renders them), plus a quarter of the context for
+/// the conversation.
+pub fn prompt_reserve(backend: &dyn Backend, system_without_repo: &str) -> usize {
+    let context = backend.info().context_size;
+    let opts = crate::gemma::RenderOptions {
+        variant: variant_for(backend.info()),
+        thinking: true,
+        tools: crate::agent::tool_declarations(&crate::tools::Registry::builtin()),
+        add_generation_prompt: false,
+        preserve_thinking: true,
+    };
+    let system = crate::gemma::Conversation::new(Some(system_without_repo.to_string()));
+    let fixed = crate::gemma::render(&system, &opts)
+        .ok()
+        .and_then(|text| backend.count_tokens(&text).ok())
+        .unwrap_or(0);
+    fixed + context / 4
 }
 
 /// Creates (or, for `--continue`/`--resume`, reopens) the session file. A session store that

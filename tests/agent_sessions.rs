@@ -104,6 +104,7 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
         bounded_grammar: false,
         interactive: false,
         repo_packed: false,
+        packed_digests: Default::default(),
         allow_git_commit: false,
     };
     let agent = Agent::new(
@@ -194,6 +195,7 @@ fn files_changed_after_packing_are_re_sent_with_the_next_message() {
         bounded_grammar: false,
         interactive: false,
         repo_packed: true,
+        packed_digests: Default::default(),
         allow_git_commit: false,
     };
     let agent = Agent::new(

@@ -309,3 +309,35 @@ fn no_model_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no model given"));
 }
+
+#[test]
+fn resume_without_an_id_outside_the_tui_lists_the_sessions_and_exits_2() {
+    let project = Project::new();
+    let replay = project.replay(&[DONE]);
+    let out = project.gem(&replay).args(["--resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "no session yet");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no saved session"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = project
+        .gem(&replay)
+        .args(["-p", "fix add"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = project
+        .gem(&replay)
+        .args(["-p", "again", "--resume"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--resume needs an id"), "{stderr}");
+    assert!(
+        stderr.contains("1 turn   fix add"),
+        "the session is listed: {stderr}"
+    );
+}

@@ -82,10 +82,15 @@ impl Project {
     /// The shell command the pane runs: gem in the project, isolated from the user's config,
     /// data and cache, its stderr and exit status kept for diagnostics.
     fn gem_command(&self, replay: &Path) -> String {
+        self.gem_command_with(replay, "")
+    }
+
+    /// Like [`gem_command`](Self::gem_command), with `extra` arguments (already quoted).
+    fn gem_command_with(&self, replay: &Path, extra: &str) -> String {
         format!(
             "cd {root} && env -u GEM_MODEL -u GEM_REPLAY_DELAY_MS -u NO_COLOR \
              XDG_CONFIG_HOME={config} GEM_DATA_DIR={data} GEM_CACHE_DIR={cache} \
-             {gem} --model {model} --no-repo 2>{stderr}; echo $? >{status}",
+             {gem} --model {model} --no-repo {extra} 2>{stderr}; echo $? >{status}",
             root = sh_quote(path_str(self.root())),
             config = sh_quote(path_str(&self.private("gem-config"))),
             data = sh_quote(path_str(&self.private("gem-data"))),
@@ -95,6 +100,35 @@ impl Project {
             stderr = sh_quote(path_str(&self.private("gem-stderr"))),
             status = sh_quote(path_str(&self.private("gem-status"))),
         )
+    }
+
+    /// Runs `gem -p prompt` in the project with the same isolation as the pane (its sessions
+    /// land in the same data directory); panics unless it succeeds.
+    fn run_headless(&self, prompt: &str, replay: &Path) {
+        let out = Command::new(env!("CARGO_BIN_EXE_gem"))
+            .args(["-p", prompt, "--no-repo", "--model"])
+            .arg(format!("replay:{}", path_str(replay)))
+            .current_dir(self.root())
+            .env_remove("GEM_MODEL")
+            .env_remove("GEM_REPLAY_DELAY_MS")
+            .env("XDG_CONFIG_HOME", self.private("gem-config"))
+            .env("GEM_DATA_DIR", self.private("gem-data"))
+            .env("GEM_CACHE_DIR", self.private("gem-cache"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gem -p {prompt:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The session files in the data directory.
+    fn session_files(&self) -> usize {
+        std::fs::read_dir(self.private("gem-data").join("sessions"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
     }
 
     /// gem's stderr and exit status so far, for failure messages.
@@ -265,11 +299,10 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
     let replay = project.replay(&[READ, EDIT, DONE]);
     let tmux = Tmux::start(&project.gem_command(&replay));
 
-    let pane = tmux.wait_for("the TUI starts", &project, |p| p.contains("Ask anything"));
-    assert!(
-        pane.contains("mode ask"),
-        "the TUI starts in ask mode:\n{pane}"
-    );
+    // The session line arrives from the agent thread, possibly a frame after the composer.
+    tmux.wait_for("the TUI starts in ask mode", &project, |p| {
+        p.contains("Ask anything") && p.contains("mode ask")
+    });
 
     tmux.type_text("fix add");
     tmux.press("Enter");
@@ -323,5 +356,72 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
         "0",
         "gem exits cleanly\n{}",
         project.diagnostics()
+    );
+}
+
+#[test]
+fn resume_without_an_id_lists_the_sessions_and_shows_the_picked_ones_history() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    let answer = |text: &str| format!("<|channel>thought\nok\n<channel|>{text}<turn|>");
+    let first = project.private("first.json");
+    std::fs::write(
+        &first,
+        serde_json::to_string(&[answer("Alpha answered.")]).unwrap(),
+    )
+    .unwrap();
+    project.run_headless("first task alpha", &first);
+    // Session files are ordered by modification time, to the second on some filesystems.
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = project.private("second.json");
+    std::fs::write(
+        &second,
+        serde_json::to_string(&[answer("Beta answered.")]).unwrap(),
+    )
+    .unwrap();
+    project.run_headless("second task beta", &second);
+    assert_eq!(project.session_files(), 2);
+
+    let later = answer("Picked up where we left off.");
+    let replay = project.replay(&[later.as_str()]);
+    let tmux = Tmux::start(&project.gem_command_with(&replay, "--resume"));
+    let pane = tmux.wait_for("the session list", &project, |p| {
+        p.contains("Resume a session") && p.contains("first task alpha")
+    });
+    let beta = pane
+        .find("second task beta")
+        .expect("both sessions are listed");
+    let alpha = pane
+        .find("first task alpha")
+        .expect("both sessions are listed");
+    assert!(beta < alpha, "the newest session comes first:\n{pane}");
+
+    tmux.type_text("alpha");
+    tmux.wait_for("the filtered list", &project, |p| {
+        p.contains("filter > alpha") && !p.contains("second task beta")
+    });
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the resumed session", &project, |p| {
+        p.contains("Ask anything") && p.contains("resumed: 1 earlier turn")
+    });
+    assert!(
+        pane.contains("first task alpha") && pane.contains("Alpha answered."),
+        "the earlier turn is shown:\n{pane}"
+    );
+
+    tmux.type_text("and now?");
+    tmux.press("Enter");
+    tmux.wait_for("the answer in the resumed session", &project, |p| {
+        p.contains("Picked up where we left off.")
+    });
+    tmux.press("C-c");
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting", &project);
+    assert_eq!(
+        project.session_files(),
+        2,
+        "the picked session was continued, not a new one started"
     );
 }

@@ -50,6 +50,9 @@ pub struct AgentConfig {
     /// re-sent with the next user message (the packed prefix itself stays untouched, so its KV
     /// state stays valid).
     pub repo_packed: bool,
+    /// Files packed whole into the system prompt (relative path → SHA-256 hex of the contents
+    /// packed): the model has read them, so it may edit them without calling read_file first.
+    pub packed_digests: std::collections::BTreeMap<PathBuf, String>,
     /// Whether the git tool may commit.
     pub allow_git_commit: bool,
 }
@@ -96,6 +99,11 @@ impl Agent {
         let mut tool_ctx =
             ToolContext::new(config.root.clone()).with_git_commit_allowed(config.allow_git_commit);
         tool_ctx.cancel = cancel.clone();
+        for (rel, digest) in &config.packed_digests {
+            tool_ctx
+                .read_tracker
+                .record_digest(&tool_ctx.root.join(rel), digest);
+        }
         let tools = tool_declarations(&registry);
         let render = RenderOptions {
             variant: config.variant,
@@ -146,11 +154,26 @@ impl Agent {
         conversation: &Conversation,
         opts: &RenderOptions,
     ) -> Result<String, String> {
+        self.render_prompt_spans(conversation, opts)
+            .map(|rendered| rendered.text)
+    }
+
+    /// Renders a conversation into the prompt text and the byte ranges of conversation text in
+    /// it (none when rendering with the model's embedded template).
+    pub(crate) fn render_prompt_spans(
+        &self,
+        conversation: &Conversation,
+        opts: &RenderOptions,
+    ) -> Result<crate::gemma::Rendered, String> {
         match &self.template {
             Some(t) => t
                 .render_conversation(conversation, opts)
+                .map(|text| crate::gemma::Rendered {
+                    text,
+                    content: Vec::new(),
+                })
                 .map_err(|e| e.to_string()),
-            None => crate::gemma::render(conversation, opts).map_err(|e| e.to_string()),
+            None => crate::gemma::render_spans(conversation, opts).map_err(|e| e.to_string()),
         }
     }
 
@@ -186,6 +209,12 @@ impl Agent {
         &self.conversation
     }
 }
+
+/// Opens the block, appended to a user message, that re-sends the files changed since the
+/// repository was packed (the packed copy in the system prompt is older).
+pub const CHANGED_FILES_OPEN: &str = "\n\n<changed_files>\nThese files changed since the repository was packed; their current contents:\n";
+/// Closes that block.
+pub const CHANGED_FILES_CLOSE: &str = "</changed_files>";
 
 /// The registry's tools as Gemma 4 declarations (schemas mapped to the template's shape).
 pub fn tool_declarations(registry: &Registry) -> Vec<ToolDeclaration> {

@@ -131,9 +131,9 @@ impl Agent {
         let mut content = user_content(text, attachments);
         let changed = self.changed_file_blocks();
         if !changed.is_empty() {
-            content.push_str("\n\n<changed_files>\nThese files changed since the repository was packed; their current contents:\n");
+            content.push_str(super::CHANGED_FILES_OPEN);
             content.push_str(&changed);
-            content.push_str("</changed_files>");
+            content.push_str(super::CHANGED_FILES_CLOSE);
         }
         self.emitter
             .record("user_turn", &serde_json::json!({ "text": content }));
@@ -222,7 +222,7 @@ impl Agent {
     }
 
     fn step(&mut self) -> Step {
-        let mut prompt = match self.render_prompt(&self.conversation, &self.render) {
+        let mut rendered = match self.render_prompt_spans(&self.conversation, &self.render) {
             Ok(p) => p,
             Err(e) => {
                 self.emit(Event::Error {
@@ -235,10 +235,10 @@ impl Agent {
         let context = self.backend.info().context_size;
         let reserve = self.config.max_tokens.min(context / 4);
         // A token is at least one byte: only count when the bytes alone could overflow.
-        let needed = if prompt.len() + reserve <= context {
+        let needed = if rendered.text.len() + reserve <= context {
             0
         } else {
-            self.backend.count_tokens(&prompt).unwrap_or(0) + reserve
+            self.backend.count_tokens(&rendered.text).unwrap_or(0) + reserve
         };
         if needed > context && self.conversation.turns.len() > 2 {
             self.emit(Event::Warning {
@@ -247,11 +247,13 @@ impl Agent {
                 ),
             });
             self.compact(None);
-            if let Ok(p) = self.render_prompt(&self.conversation, &self.render) {
-                prompt = p;
+            if let Ok(r) = self.render_prompt_spans(&self.conversation, &self.render) {
+                rendered = r;
             }
         }
+        let prompt = rendered.text;
         let mut request = GenerateRequest::new(prompt.clone(), self.config.max_tokens);
+        request.literal = rendered.content;
         request.sampling = self.config.sampling.clone();
         request.grammar = self.grammar();
         request.persist_prefix = self.persist_prefix();
@@ -376,8 +378,9 @@ impl Agent {
             thinking: false,
             ..self.render.clone()
         };
-        let summary = self.render_prompt(&ask, &opts).and_then(|prompt| {
-            let mut request = GenerateRequest::new(prompt, self.config.max_tokens);
+        let summary = self.render_prompt_spans(&ask, &opts).and_then(|rendered| {
+            let mut request = GenerateRequest::new(rendered.text, self.config.max_tokens);
+            request.literal = rendered.content;
             request.sampling = self.config.sampling.clone();
             request.cancel = self.cancel.clone();
             self.backend

@@ -104,6 +104,7 @@ fn mean(values: &[f64]) -> f64 {
 fn request(prompt: String, max_tokens: usize) -> GenerateRequest {
     GenerateRequest {
         prompt,
+        literal: Vec::new(),
         add_bos: true,
         max_tokens,
         sampling: Sampling::greedy(),

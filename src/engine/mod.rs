@@ -13,8 +13,10 @@ pub mod llama;
 pub mod memory;
 pub mod model_file;
 pub mod model_info;
+pub mod prompt_pieces;
 pub mod replay;
 pub mod request;
+pub mod scripted;
 pub mod state_cache;
 pub mod utf8_stream;
 

@@ -61,8 +61,12 @@ pub struct GrammarSpec {
 /// One generation request.
 #[derive(Debug, Clone)]
 pub struct GenerateRequest {
-    /// The full rendered prompt. Control tokens in it are parsed as single tokens.
+    /// The full rendered prompt. Control tokens in it are parsed as single tokens, except in
+    /// the `literal` ranges.
     pub prompt: String,
+    /// Byte ranges of `prompt` that are conversation text (messages, files, tool results),
+    /// sorted: a control token's text inside them stays text. Empty: parse the whole prompt.
+    pub literal: Vec<std::ops::Range<usize>>,
     /// Whether to add the model's BOS token (false when the template already emits `<bos>`).
     pub add_bos: bool,
     /// Stop after this many generated tokens.
@@ -85,6 +89,7 @@ impl GenerateRequest {
     pub fn new(prompt: impl Into<String>, max_tokens: usize) -> Self {
         Self {
             prompt: prompt.into(),
+            literal: Vec::new(),
             add_bos: false,
             max_tokens,
             sampling: Sampling::default(),

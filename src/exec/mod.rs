@@ -3,5 +3,6 @@
 pub mod diff_input;
 pub mod exit_code;
 pub mod headless;
+pub mod long_window_bench;
 pub mod patch_workspace;
 pub mod review_findings;

@@ -22,6 +22,6 @@ mod tests;
 pub use classify::SkipReason;
 pub use error::PackError;
 pub use fingerprint::changed_since;
-pub use pack::{PackOptions, PackedRepo, TokenCounter, pack};
+pub use pack::{PackOptions, PackedRepo, TokenCounter, pack, thousands};
 pub use render::{display_path, render_file_block};
 pub use stats::{PackStats, pack_stats};

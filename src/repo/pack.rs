@@ -35,6 +35,9 @@ pub struct PackOptions {
     pub share: f64,
     /// An explicit budget in tokens; overrides `context_tokens * share` when set.
     pub budget_tokens: Option<usize>,
+    /// Tokens the rest of the context must keep free (system prompt, tool declarations, room
+    /// for the conversation): the share-based budget never eats into them.
+    pub reserved_tokens: usize,
     /// Files larger than this many bytes are skipped.
     pub max_file_bytes: u64,
     /// The user's prompt: files it names are kept first when not everything fits.
@@ -47,6 +50,7 @@ impl Default for PackOptions {
             context_tokens: 131_072,
             share: 0.6,
             budget_tokens: None,
+            reserved_tokens: 0,
             max_file_bytes: 256 * 1024,
             prompt: String::new(),
         }
@@ -56,8 +60,10 @@ impl Default for PackOptions {
 impl PackOptions {
     /// The token budget these options allow.
     pub fn budget(&self) -> usize {
-        self.budget_tokens
-            .unwrap_or_else(|| (self.context_tokens as f64 * self.share.clamp(0.0, 1.0)) as usize)
+        self.budget_tokens.unwrap_or_else(|| {
+            let share = (self.context_tokens as f64 * self.share.clamp(0.0, 1.0)) as usize;
+            share.min(self.context_tokens.saturating_sub(self.reserved_tokens))
+        })
     }
 }
 
@@ -434,7 +440,7 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 }
 
 /// `18310` → `18,310`.
-fn thousands(value: usize) -> String {
+pub fn thousands(value: usize) -> String {
     let digits = value.to_string();
     let mut grouped = String::new();
     for (index, digit) in digits.chars().enumerate() {
@@ -449,6 +455,21 @@ fn thousands(value: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_leaves_the_reserved_tokens_free() {
+        let mut opts = PackOptions {
+            context_tokens: 10_000,
+            ..PackOptions::default()
+        };
+        assert_eq!(opts.budget(), 6_000, "the share");
+        opts.reserved_tokens = 5_000;
+        assert_eq!(opts.budget(), 5_000, "what the reserve leaves");
+        opts.reserved_tokens = 20_000;
+        assert_eq!(opts.budget(), 0);
+        opts.budget_tokens = Some(123);
+        assert_eq!(opts.budget(), 123, "an explicit budget wins");
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -31,6 +31,23 @@ impl ReadTracker {
             .insert(path.to_path_buf(), content_hash(contents));
     }
 
+    /// Records that the model has seen the version of `path` whose SHA-256 is `digest_hex` (as
+    /// when the file was packed into the context); `false` for a malformed digest.
+    pub fn record_digest(&self, path: &Path, digest_hex: &str) -> bool {
+        let mut hash = [0u8; 32];
+        if digest_hex.len() != 64 || !digest_hex.is_ascii() {
+            return false;
+        }
+        for (i, byte) in hash.iter_mut().enumerate() {
+            match u8::from_str_radix(&digest_hex[2 * i..2 * i + 2], 16) {
+                Ok(b) => *byte = b,
+                Err(_) => return false,
+            }
+        }
+        self.lock().insert(path.to_path_buf(), hash);
+        true
+    }
+
     /// Compares `current` contents of `path` with what the model last read.
     pub fn check(&self, path: &Path, current: &[u8]) -> Freshness {
         match self.lock().get(path) {
@@ -77,5 +94,21 @@ mod tests {
         assert_eq!(tracker.check(path, b"y"), Freshness::Changed);
         tracker.forget(path);
         assert_eq!(tracker.check(path, b"x"), Freshness::Unread);
+    }
+
+    #[test]
+    fn a_packed_files_digest_counts_as_a_read() {
+        let tracker = ReadTracker::default();
+        let path = Path::new("/p/packed.rs");
+        let digest: String = content_hash(b"fn main() {}\n")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(tracker.record_digest(path, &digest));
+        assert_eq!(tracker.check(path, b"fn main() {}\n"), Freshness::Fresh);
+        assert_eq!(tracker.check(path, b"changed"), Freshness::Changed);
+        assert!(!tracker.record_digest(Path::new("/p/x"), "zz"));
+        assert!(!tracker.record_digest(Path::new("/p/x"), &"g".repeat(64)));
+        assert!(!tracker.has_read(Path::new("/p/x")));
     }
 }

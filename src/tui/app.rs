@@ -211,6 +211,29 @@ impl App {
         });
     }
 
+    /// Shows a resumed session's earlier turns, then a notice saying how many there were.
+    pub fn show_history(&mut self, conversation: &crate::gemma::Conversation) {
+        let cells = super::history::history_cells(conversation);
+        if cells.is_empty() {
+            return;
+        }
+        let turns = conversation
+            .turns
+            .iter()
+            .filter(|t| matches!(t, crate::gemma::Turn::User(_)))
+            .count();
+        for cell in cells {
+            self.push_cell(cell);
+        }
+        self.notice(
+            NoticeLevel::Info,
+            format!(
+                "resumed: {turns} earlier turn{} above · the model remembers them",
+                if turns == 1 { "" } else { "s" }
+            ),
+        );
+    }
+
     /// Appends a cell, ending the stream of the previous one.
     fn push_cell(&mut self, kind: CellKind) {
         self.finish_streaming();

@@ -418,11 +418,15 @@ fn render_tool(tool: &ToolCell, width: usize, ctx: &RenderCtx<'_>) -> Vec<Line<'
             theme.style(Role::Text),
         ));
     }
+    // No time is shown for calls that took none to measure (a resumed session's history).
     let meta = match tool.status {
         ToolStatus::Running => "running…".to_string(),
+        ToolStatus::Done { duration_ms: 0, .. } => String::new(),
         ToolStatus::Done { duration_ms, .. } => format_duration_ms(duration_ms),
     };
-    header.push(Span::styled(format!("  {meta}"), theme.style(Role::Dim)));
+    if !meta.is_empty() {
+        header.push(Span::styled(format!("  {meta}"), theme.style(Role::Dim)));
+    }
     if let Some(diff) = &tool.diff {
         let (add, remove) = diff_stats(diff);
         header.push(Span::styled(format!(" +{add}"), theme.style(Role::DiffAdd)));

@@ -4,7 +4,7 @@
 //! agent's receiver) and finished shell commands. The loop blocks on it, waking on a timer only
 //! while a spinner animates or a coalesced redraw is due, so an idle TUI uses no CPU.
 
-use std::io::{Stdout, stdout};
+use std::io::Stdout;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -13,16 +13,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{
-    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event as TermEvent, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
-};
-use crossterm::execute;
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-    supports_keyboard_enhancement,
-};
+use crossterm::event::{self, Event as TermEvent};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
@@ -31,6 +22,7 @@ use super::files::{MAX_FILES, list_project_files};
 use super::highlight::warm_up;
 use super::render::render;
 use super::status::SPINNER_FRAME;
+use super::terminal::TerminalGuard;
 use super::theme::Theme;
 use crate::protocol::{Event, Op};
 
@@ -58,6 +50,8 @@ pub struct TuiConfig {
     pub no_color: bool,
     /// What the repository packing put in the context (shown by `/context`).
     pub repo_summary: Option<String>,
+    /// A resumed session's conversation, shown above the first prompt.
+    pub history: Option<crate::gemma::Conversation>,
 }
 
 /// Everything the loop waits for.
@@ -87,6 +81,9 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
         config.mode,
     );
     app.repo_summary = config.repo_summary;
+    if let Some(history) = &config.history {
+        app.show_history(history);
+    }
     let (tx, rx) = mpsc::channel::<Input>();
     spawn_agent_forwarder(events, tx.clone());
     spawn_file_lister(config.project_root.clone(), tx.clone());
@@ -296,67 +293,4 @@ fn spawn_shell(id: usize, command: String, root: PathBuf, tx: Sender<Input>) {
             exit_code,
         });
     });
-}
-
-/// Raw mode, alternate screen, bracketed paste, mouse, and key disambiguation while alive.
-struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
-    enhanced_keys: bool,
-}
-
-impl TerminalGuard {
-    fn enter() -> anyhow::Result<TerminalGuard> {
-        enable_raw_mode()?;
-        let mut out = stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            EnableMouseCapture
-        )?;
-        // Lets terminals that support it report Shift+Enter distinctly from Enter.
-        let enhanced_keys = supports_keyboard_enhancement().unwrap_or(false);
-        if enhanced_keys {
-            execute!(
-                out,
-                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-            )?;
-        }
-        install_panic_hook();
-        let terminal = Terminal::new(CrosstermBackend::new(out))?;
-        Ok(TerminalGuard {
-            terminal,
-            enhanced_keys,
-        })
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore_terminal(self.enhanced_keys);
-        let _ = self.terminal.show_cursor();
-    }
-}
-
-fn restore_terminal(enhanced_keys: bool) {
-    let mut out = stdout();
-    if enhanced_keys {
-        let _ = execute!(out, PopKeyboardEnhancementFlags);
-    }
-    let _ = execute!(
-        out,
-        DisableMouseCapture,
-        DisableBracketedPaste,
-        LeaveAlternateScreen
-    );
-    let _ = disable_raw_mode();
-}
-
-/// Restores the terminal before a panic message is printed.
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal(true);
-        previous(info);
-    }));
 }

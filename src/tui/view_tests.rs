@@ -399,3 +399,33 @@ fn approval_editing_command() {
     insta::assert_snapshot!(terminal.backend());
     terminal.backend_mut().assert_cursor_position((18, 4));
 }
+
+#[test]
+fn resumed_session_shows_its_history() {
+    use crate::gemma::{
+        Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn,
+    };
+    let mut app = app();
+    app.show_history(&Conversation {
+        system: Some("system".into()),
+        turns: vec![
+            Turn::User(UserTurn {
+                content: "fix add in lib.rs".into(),
+            }),
+            Turn::Model(ModelTurn {
+                parts: vec![
+                    ModelPart::ToolCall(ToolCall {
+                        name: "edit_file".into(),
+                        arguments: serde_json::json!({"path": "lib.rs", "old_string": "a - b", "new_string": "a + b"}),
+                    }),
+                    ModelPart::ToolResponse(ToolResponse {
+                        name: "edit_file".into(),
+                        response: serde_json::json!("edited lib.rs: 1 change"),
+                    }),
+                    ModelPart::Text("Fixed the sign in `add`.".into()),
+                ],
+            }),
+        ],
+    });
+    insta::assert_snapshot!(draw(&app, 60, 12).backend());
+}

@@ -14,6 +14,7 @@ use crate::engine::{EngineConfig, EngineError, memory};
 /// A loaded model and what the engine thread needs to build its context.
 pub(super) struct Loaded {
     pub model: Arc<LlamaModel>,
+    pub controls: Arc<super::control_tokens::ControlTokens>,
     pub info: ModelInfo,
     pub config: EngineConfig,
     pub model_id: String,
@@ -83,7 +84,9 @@ pub(super) fn load(config: &EngineConfig) -> Result<Loaded, EngineError> {
     };
     let model_id = model_file::identity(path)
         .map_err(|e| EngineError::Llama(format!("reading {}: {e}", path.display())))?;
+    let controls = Arc::new(super::control_tokens::ControlTokens::of(&model));
     Ok(Loaded {
+        controls,
         model: Arc::new(model),
         info,
         config: config.clone(),

@@ -1,5 +1,6 @@
 //! The llama.cpp backend: every llama.cpp object lives on one dedicated thread.
 
+mod control_tokens;
 mod load;
 pub mod logs;
 mod sampler;
@@ -11,6 +12,8 @@ use std::thread::JoinHandle;
 
 use llama_cpp_2::model::LlamaModel;
 
+use control_tokens::ControlTokens;
+
 use super::{
     Backend, EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo,
 };
@@ -18,7 +21,7 @@ use super::{
 /// A job for the engine thread.
 enum Job {
     Generate {
-        request: GenerateRequest,
+        request: Box<GenerateRequest>,
         reply: mpsc::Sender<Reply>,
     },
     ClearMemory {
@@ -36,6 +39,7 @@ enum Reply {
 pub struct LlamaEngine {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     model: Arc<LlamaModel>,
+    controls: Arc<ControlTokens>,
     info: ModelInfo,
     thread: Option<JoinHandle<()>>,
 }
@@ -46,6 +50,7 @@ impl LlamaEngine {
     pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
         let loaded = load::load(config)?;
         let model = loaded.model.clone();
+        let controls = loaded.controls.clone();
         let info = loaded.info.clone();
         let (jobs, inbox) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -57,6 +62,7 @@ impl LlamaEngine {
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
             model,
+            controls,
             info,
             thread: Some(thread),
         })
@@ -76,6 +82,17 @@ impl LlamaEngine {
         let (done, wait) = mpsc::channel();
         self.send(Job::ClearMemory { done })?;
         wait.recv().map_err(|_| EngineError::EngineGone)
+    }
+
+    /// Tokenizes a rendered prompt as generation does: the `literal` ranges (conversation text)
+    /// never produce control tokens.
+    pub fn tokenize_prompt(
+        &self,
+        text: &str,
+        add_bos: bool,
+        literal: &[std::ops::Range<usize>],
+    ) -> Result<Vec<u32>, EngineError> {
+        tokenize_prompt(&self.model, &self.controls, text, add_bos, literal)
     }
 
     /// Tokenizes `text` with control tokens parsed as single tokens.
@@ -104,6 +121,32 @@ pub(crate) fn tokenize(
     Ok(tokens)
 }
 
+/// Tokenizes a rendered prompt: control tokens are parsed in the markup, and in the `literal`
+/// ranges (conversation text) only when those hold no control token's text.
+pub(crate) fn tokenize_prompt(
+    model: &LlamaModel,
+    controls: &ControlTokens,
+    text: &str,
+    add_bos: bool,
+    literal: &[std::ops::Range<usize>],
+) -> Result<Vec<u32>, EngineError> {
+    let vocab = model.vocab();
+    let mut tokens: Vec<u32> = Vec::new();
+    if add_bos {
+        tokens.push(vocab.bos().0 as u32);
+    }
+    let has_control = |piece: &str| controls.found_in(piece);
+    for piece in super::prompt_pieces::prompt_pieces(text, literal, &has_control) {
+        tokens.extend(
+            vocab
+                .tokenize(text[piece.range].as_bytes(), false, piece.parse_special)
+                .into_iter()
+                .map(|t| t.0 as u32),
+        );
+    }
+    Ok(tokens)
+}
+
 impl Backend for LlamaEngine {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -119,7 +162,10 @@ impl Backend for LlamaEngine {
         on_event: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError> {
         let (reply, replies) = mpsc::channel();
-        self.send(Job::Generate { request, reply })?;
+        self.send(Job::Generate {
+            request: Box::new(request),
+            reply,
+        })?;
         for message in replies {
             match message {
                 Reply::Event(event) => on_event(event),

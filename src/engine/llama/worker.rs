@@ -15,7 +15,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use super::load::{Loaded, backend};
 use super::sampler::TokenSampler;
-use super::{Job, Reply, logs, tokenize};
+use super::{Job, Reply, logs, tokenize, tokenize_prompt};
 use crate::engine::ledger::Ledger;
 use crate::engine::model_file::hex;
 use crate::engine::state_cache::StateCache;
@@ -53,7 +53,7 @@ pub(super) fn run(
                 let mut emit = |event| {
                     let _ = sink.send(Reply::Event(event));
                 };
-                let result = session.generate(request, &mut emit);
+                let result = session.generate(*request, &mut emit);
                 let _ = reply.send(Reply::Done(result));
             }
             Job::ClearMemory { done } => {
@@ -87,6 +87,7 @@ fn context_id(config: &EngineConfig, n_ctx: usize) -> String {
 
 struct Session<'m> {
     model: &'m LlamaModel,
+    controls: std::sync::Arc<super::control_tokens::ControlTokens>,
     ctx: LlamaContext<'m>,
     ledger: Ledger,
     cache: Option<StateCache>,
@@ -138,6 +139,7 @@ impl<'m> Session<'m> {
         });
         Ok(Self {
             model,
+            controls: loaded.controls.clone(),
             ctx,
             ledger: Ledger::default(),
             cache,
@@ -160,7 +162,13 @@ impl<'m> Session<'m> {
         emit: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError> {
         let started = Instant::now();
-        let tokens = tokenize(self.model, &request.prompt, request.add_bos)?;
+        let tokens = tokenize_prompt(
+            self.model,
+            &self.controls,
+            &request.prompt,
+            request.add_bos,
+            &request.literal,
+        )?;
         if tokens.is_empty() {
             return Err(EngineError::Llama("empty prompt".into()));
         }
@@ -423,7 +431,10 @@ impl<'m> Session<'m> {
             .as_ref()
             .is_some_and(|(t, bos, _)| t == text && *bos == request.add_bos);
         if !cached {
-            let prefix = tokenize(self.model, text, request.add_bos).ok()?;
+            let literal = crate::engine::prompt_pieces::clip_ranges(&request.literal, text.len());
+            let prefix =
+                tokenize_prompt(self.model, &self.controls, text, request.add_bos, &literal)
+                    .ok()?;
             self.persist_tokens = Some((text.to_string(), request.add_bos, prefix));
         }
         let (_, _, prefix) = self.persist_tokens.as_ref()?;

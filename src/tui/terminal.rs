@@ -1,0 +1,81 @@
+//! The terminal while a TUI screen is up: raw mode, alternate screen, bracketed paste, mouse and
+//! key disambiguation, all undone on drop and before a panic message is printed.
+
+use std::io::{Stdout, stdout};
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    supports_keyboard_enhancement,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// Raw mode, alternate screen, bracketed paste, mouse, and key disambiguation while alive.
+pub(crate) struct TerminalGuard {
+    /// The ratatui terminal drawing on stdout.
+    pub(crate) terminal: Terminal<CrosstermBackend<Stdout>>,
+    enhanced_keys: bool,
+}
+
+impl TerminalGuard {
+    /// Puts the terminal in TUI mode until the guard is dropped.
+    pub(crate) fn enter() -> anyhow::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let mut out = stdout();
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            EnableMouseCapture
+        )?;
+        // Lets terminals that support it report Shift+Enter distinctly from Enter.
+        let enhanced_keys = supports_keyboard_enhancement().unwrap_or(false);
+        if enhanced_keys {
+            execute!(
+                out,
+                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+            )?;
+        }
+        install_panic_hook();
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(TerminalGuard {
+            terminal,
+            enhanced_keys,
+        })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal(self.enhanced_keys);
+        let _ = self.terminal.show_cursor();
+    }
+}
+
+fn restore_terminal(enhanced_keys: bool) {
+    let mut out = stdout();
+    if enhanced_keys {
+        let _ = execute!(out, PopKeyboardEnhancementFlags);
+    }
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen
+    );
+    let _ = disable_raw_mode();
+}
+
+/// Restores the terminal before a panic message is printed.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal(true);
+        previous(info);
+    }));
+}
