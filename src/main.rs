@@ -343,6 +343,8 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
         handle.events,
     )?;
     let _ = handle.ops.send(Op::Shutdown);
+    // The agent keeps the conversation's KV state on disk before it ends (for --continue).
+    let _ = handle.thread.join();
     Ok(exit_code::SUCCESS)
 }
 

@@ -63,7 +63,10 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
                 agent.emit(Event::Cleared);
             }
-            Op::Shutdown => break,
+            Op::Shutdown => {
+                agent.save_checkpoint();
+                break;
+            }
         }
     }
 }
@@ -91,6 +94,11 @@ impl Emitter {
         {
             let _ = session.append(kind, payload);
         }
+    }
+
+    /// Whether events go to a session file.
+    fn has_session(&self) -> bool {
+        self.session.is_some()
     }
 
     fn session_id(&self) -> String {
@@ -358,6 +366,33 @@ impl Agent {
             Step::Answer(text.trim().to_string())
         } else {
             Step::Calls(calls)
+        }
+    }
+
+    /// At the end of an interactive session, keeps the KV state of the whole conversation on
+    /// disk, so `--continue`/`--resume` restores it instead of prefilling it again.
+    fn save_checkpoint(&self) {
+        if !self.config.interactive
+            || !self.emitter.has_session()
+            || self.conversation.turns.is_empty()
+        {
+            return;
+        }
+        let opts = RenderOptions {
+            add_generation_prompt: false,
+            ..self.render.clone()
+        };
+        let Ok(rendered) = self.render_prompt_spans(&self.conversation, &opts) else {
+            return;
+        };
+        if self.backend.info().architecture != "replay" {
+            eprintln!("gem: keeping this conversation's KV state on disk for --continue…");
+        }
+        if let Err(e) = self
+            .backend
+            .save_checkpoint(&rendered.text, &rendered.content)
+        {
+            eprintln!("gem: warning: the conversation's KV state was not saved: {e}");
         }
     }
 

@@ -46,6 +46,18 @@ pub trait Backend: Send + Sync {
         request: GenerateRequest,
         on_event: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError>;
+
+    /// Prefills what the KV cache lacks of `prompt` and keeps the state of all of it in the disk
+    /// cache, so a later run whose prompt starts with it (a resumed session) restores it instead
+    /// of prefilling. `literal` as in [`GenerateRequest::literal`]. `Ok(false)` when this
+    /// backend keeps no disk state.
+    fn save_checkpoint(
+        &self,
+        _prompt: &str,
+        _literal: &[std::ops::Range<usize>],
+    ) -> Result<bool, EngineError> {
+        Ok(false)
+    }
 }
 
 /// Opens the backend named by `config.model`: `replay:PATH` or a GGUF file.

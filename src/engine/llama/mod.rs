@@ -174,6 +174,18 @@ impl Backend for LlamaEngine {
         }
         Err(EngineError::EngineGone)
     }
+
+    fn save_checkpoint(
+        &self,
+        prompt: &str,
+        literal: &[std::ops::Range<usize>],
+    ) -> Result<bool, EngineError> {
+        let mut request = GenerateRequest::new(prompt, 0);
+        request.literal = literal.to_vec();
+        request.persist_prefix = Some(prompt.to_string());
+        let outcome = self.generate(request, &mut |_| {})?;
+        Ok(outcome.warnings.is_empty())
+    }
 }
 
 impl Drop for LlamaEngine {

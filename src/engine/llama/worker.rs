@@ -440,7 +440,8 @@ impl<'m> Session<'m> {
         let (_, _, prefix) = self.persist_tokens.as_ref()?;
         let cache = self.cache.as_ref()?;
         let n = prefix.len();
-        (n > keep && n < tokens.len() && tokens.starts_with(prefix) && !cache.contains(prefix))
+        // `n == tokens.len()` is a checkpoint of the whole prompt (`save_checkpoint`).
+        (n > keep && n <= tokens.len() && tokens.starts_with(prefix) && !cache.contains(prefix))
             .then_some(n)
     }
 
