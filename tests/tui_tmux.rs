@@ -70,7 +70,12 @@ impl Project {
     }
 
     fn replay(&self, outputs: &[&str]) -> PathBuf {
-        let path = self.private("replay.json");
+        self.replay_named("replay.json", outputs)
+    }
+
+    /// A replay file `name` in the private area holding `outputs`.
+    fn replay_named(&self, name: &str, outputs: &[&str]) -> PathBuf {
+        let path = self.private(name);
         std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
         path
     }
@@ -366,21 +371,11 @@ fn resume_without_an_id_lists_the_sessions_and_shows_the_picked_ones_history() {
     }
     let project = Project::new();
     let answer = |text: &str| format!("<|channel>thought\nok\n<channel|>{text}<turn|>");
-    let first = project.private("first.json");
-    std::fs::write(
-        &first,
-        serde_json::to_string(&[answer("Alpha answered.")]).unwrap(),
-    )
-    .unwrap();
+    let first = project.replay_named("first.json", &[&answer("Alpha answered.")]);
     project.run_headless("first task alpha", &first);
     // Session files are ordered by modification time, to the second on some filesystems.
     std::thread::sleep(Duration::from_millis(1100));
-    let second = project.private("second.json");
-    std::fs::write(
-        &second,
-        serde_json::to_string(&[answer("Beta answered.")]).unwrap(),
-    )
-    .unwrap();
+    let second = project.replay_named("second.json", &[&answer("Beta answered.")]);
     project.run_headless("second task beta", &second);
     assert_eq!(project.session_files(), 2);
 
