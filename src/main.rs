@@ -464,6 +464,13 @@ fn bench_repo(
         tokens(f.allowed_tokens),
         if f.within_target { "met" } else { "missed" }
     );
+    let a = &r.restart_after_edit;
+    println!(
+        "restart (edited) first token after {:.0} ms ({} restored from disk, {} prefilled)",
+        a.time_to_first_token_ms,
+        tokens(a.restored_tokens),
+        tokens(a.prefilled_tokens)
+    );
     Ok(exit_code::SUCCESS)
 }
 

@@ -158,7 +158,7 @@ pub fn build_agent(
     }
     let config = AgentConfig {
         root: setup.root.to_path_buf(),
-        system_prompt: system,
+        system_prompt: system.clone(),
         max_turns: cli.max_turns,
         max_tokens: args.max_tokens,
         thinking: !args.no_think,
@@ -172,6 +172,7 @@ pub fn build_agent(
             .as_ref()
             .map(|p| p.digests.clone())
             .unwrap_or_default(),
+        repo_recent_offset: packed.as_ref().and_then(|p| recent_offset(&system, p)),
         allow_git_commit: cli.allow_git_commit,
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
@@ -223,6 +224,11 @@ pub fn pack_for(
     };
     let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
     crate::repo::pack(root, &opts, &counter)
+}
+
+/// Byte offset in `system_prompt` of the packed repository's most recently modified files.
+pub fn recent_offset(system_prompt: &str, packed: &crate::repo::PackedRepo) -> Option<usize> {
+    Some(system_prompt.find(&packed.text)? + packed.recent_start?)
 }
 
 /// Tokens the repository packing must leave free: the system prompt without the repository

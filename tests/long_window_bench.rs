@@ -1,5 +1,6 @@
 //! `gem bench --repo` on the real 270M weights: a project packed into the context, a cold start,
-//! a warm start from the disk state, and a follow-up after an edit, all through the binary.
+//! a warm start from the disk state, a follow-up after an edit, and the next start after that
+//! edit, all through the binary.
 //!
 //! Timings are reported, never asserted; what is asserted is the token accounting the targets
 //! rest on (the prefix restored whole, the follow-up prefilling only what is new) and that the
@@ -14,9 +15,10 @@ use serde_json::Value;
 const NOTES: &str =
     "# Notes\n\nGemma 3 turns start with <start_of_turn> and end with <end_of_turn>.\n";
 
-fn util_source() -> String {
-    (0..40)
-        .map(|i| format!("pub fn helper_{i}(x: i32) -> i32 {{\n    x * {i} + 1\n}}\n\n"))
+/// `count` small functions named `prefix_N`.
+fn functions(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| format!("pub fn {prefix}_{i}(x: i32) -> i32 {{\n    x * {i} + 1\n}}\n\n"))
         .collect()
 }
 
@@ -26,8 +28,11 @@ fn bench_repo_reports_a_warm_start_and_a_small_follow_up_and_leaves_the_project_
     let Some(model) = support::real_model() else {
         return;
     };
-    let util = util_source();
+    // Written in this order, so `util.rs` is the most recently modified file.
+    let older = functions("legacy", 30);
+    let util = functions("helper", 20);
     let project = support::git_project(&[
+        ("older.rs", &older),
         ("lib.rs", support::BUGGY_ADD),
         ("notes.md", NOTES),
         ("util.rs", &util),
@@ -47,9 +52,9 @@ fn bench_repo_reports_a_warm_start_and_a_small_follow_up_and_leaves_the_project_
     assert!(out.status.success(), "{stderr}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
 
-    assert_eq!(report["pack"]["files"], 3, "{report}");
+    assert_eq!(report["pack"]["files"], 4, "{report}");
     let long = &report["long_window"];
-    assert_eq!(long["packed_files"], 3, "everything fits: {long}");
+    assert_eq!(long["packed_files"], 4, "everything fits: {long}");
     let prefix = long["prefix_tokens"].as_u64().unwrap();
     assert!(prefix > 1000, "{long}");
 
@@ -80,8 +85,23 @@ fn bench_repo_reports_a_warm_start_and_a_small_follow_up_and_leaves_the_project_
         "the conversation so far is reused: {followup}"
     );
 
+    // The next start after the edit restores the state kept before the recent files.
+    let restart = &long["restart_after_edit"];
+    let restored = restart["restored_tokens"].as_u64().unwrap();
+    assert!(restored > 1000 && restored < prefix, "{restart}");
+    assert_eq!(
+        restored + restart["prefilled_tokens"].as_u64().unwrap(),
+        restart["prompt_tokens"].as_u64().unwrap(),
+        "{restart}"
+    );
+
     // The scenario ran on a copy.
+    assert_eq!(
+        followup["edited_file"], "util.rs",
+        "the newest file is edited: {followup}"
+    );
     for (name, content) in [
+        ("older.rs", older.as_str()),
         ("lib.rs", support::BUGGY_ADD),
         ("notes.md", NOTES),
         ("util.rs", util.as_str()),

@@ -26,6 +26,7 @@ fn agent(engine: Arc<dyn Backend>, root: &std::path::Path, store: &SessionStore)
         interactive: true,
         repo_packed: false,
         packed_digests: Default::default(),
+        repo_recent_offset: None,
         allow_git_commit: false,
     };
     let session = store.create(root, "gemma-3-270m").unwrap();

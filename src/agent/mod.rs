@@ -53,6 +53,9 @@ pub struct AgentConfig {
     /// Files packed whole into the system prompt (relative path → SHA-256 hex of the contents
     /// packed): the model has read them, so it may edit them without calling read_file first.
     pub packed_digests: std::collections::BTreeMap<PathBuf, String>,
+    /// Byte offset in `system_prompt` where the packed repository's most recently modified
+    /// files begin (the engine keeps the KV state up to there as well).
+    pub repo_recent_offset: Option<usize>,
     /// Whether the git tool may commit.
     pub allow_git_commit: bool,
 }

@@ -219,14 +219,26 @@ impl Agent {
         })
     }
 
-    /// The stable leading part of every prompt (system turn with tools), kept on disk.
-    fn persist_prefix(&self) -> Option<String> {
+    /// The stable leading part of every prompt (system turn with tools), kept on disk, and
+    /// its part before the packed repository's most recently modified files (kept too, so an
+    /// edit to one of those leaves most of the prefix restorable at the next start).
+    fn persist_prefix(&self) -> (Option<String>, Option<String>) {
         let system_only = Conversation::new(self.conversation.system.clone());
         let opts = RenderOptions {
             add_generation_prompt: false,
             ..self.render.clone()
         };
-        self.render_prompt(&system_only, &opts).ok()
+        let Ok(prefix) = self.render_prompt(&system_only, &opts) else {
+            return (None, None);
+        };
+        let early = self.config.repo_recent_offset.and_then(|offset| {
+            let system = &self.config.system_prompt;
+            let trimmed = system.trim();
+            let lead = system.len() - system.trim_start().len();
+            let end = prefix.find(trimmed)? + offset.checked_sub(lead)?;
+            prefix.get(..end).map(str::to_string)
+        });
+        (Some(prefix), early)
     }
 
     fn step(&mut self) -> Step {
@@ -264,7 +276,9 @@ impl Agent {
         request.literal = rendered.content;
         request.sampling = self.config.sampling.clone();
         request.grammar = self.grammar();
-        request.persist_prefix = self.persist_prefix();
+        let (persist, early) = self.persist_prefix();
+        request.persist_prefix = persist;
+        request.persist_early = early;
         request.cancel = self.cancel.clone();
         let mut parser =
             StreamParser::new(ParseOptions::for_prompt(&prompt, self.render.tools.clone()));

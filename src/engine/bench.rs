@@ -110,6 +110,7 @@ fn request(prompt: String, max_tokens: usize) -> GenerateRequest {
         sampling: Sampling::greedy(),
         grammar: None,
         persist_prefix: None,
+        persist_early: None,
         cancel: Arc::new(AtomicBool::new(false)),
         ignore_eog: true,
     }

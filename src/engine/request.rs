@@ -78,6 +78,10 @@ pub struct GenerateRequest {
     /// A stable leading part of `prompt` (system prompt, tools, packed repository) whose KV state
     /// is kept in the disk cache and restored by later runs.
     pub persist_prefix: Option<String>,
+    /// A shorter text prefix of `persist_prefix` whose state is kept too (the packed repository
+    /// up to its most recently modified files), so a later prompt that differs only after it
+    /// (a recently edited file, which packing puts last) restores most of the prefix.
+    pub persist_early: Option<String>,
     /// Set to stop prompt processing or generation at the next step.
     pub cancel: Arc<AtomicBool>,
     /// Keep generating past end-of-generation tokens (benchmarks measure a fixed length).
@@ -95,6 +99,7 @@ impl GenerateRequest {
             sampling: Sampling::default(),
             grammar: None,
             persist_prefix: None,
+            persist_early: None,
             cancel: Arc::new(AtomicBool::new(false)),
             ignore_eog: false,
         }

@@ -8,9 +8,12 @@
 //!    declarations and the packed repository, and saves that prefix's KV state.
 //! 2. **Warm start**: a fresh engine on the same cache; the same first turn restores the prefix
 //!    from disk. Time to first token is compared with the cold start.
-//! 3. **Follow-up after an edit**: the agent edits a packed file with its edit tool, then the
-//!    user sends another message; gem re-sends the changed file with it. The prefilled tokens
-//!    of that request are compared with the new message plus the changed file.
+//! 3. **Follow-up after an edit**: the agent edits a recently modified packed file with its edit
+//!    tool, then the user sends another message; gem re-sends the changed file with it. The
+//!    prefilled tokens of that request are compared with the new message plus the changed file.
+//! 4. **Restart after the edit**: a fresh engine packs the repository again (the edited file now
+//!    last) and runs the first message: the state kept up to the most recently modified files
+//!    is restored, the rest prefilled.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,6 +94,8 @@ pub struct LongWindowReport {
     pub state_file_bytes: u64,
     /// The follow-up after an edit.
     pub followup: FollowupFigures,
+    /// The first turn of the next start after that edit (the repository packed afresh).
+    pub restart_after_edit: RequestFigures,
 }
 
 /// Runs the three scenarios on a copy of `repo` with the model in `config`.
@@ -146,7 +151,7 @@ pub fn run(
 
     // 3. An edit by the agent, then a follow-up.
     progress("follow-up after an edit");
-    let (edited, edit_call) = choose_edit(&root, &repacked.included)?;
+    let (edited, edit_call) = choose_edit(&root, &recent_files(&repacked))?;
     warm.scripted.push_reply(edit_call);
     expect_completed(&run_task(
         &handle,
@@ -166,6 +171,7 @@ pub fn run(
     ))?;
     let followup_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _ = handle.ops.send(Op::Shutdown);
+    let _ = handle.thread.join();
     let calls = warm.scripted.calls();
     let followup_call = calls.get(before).ok_or_else(no_request)?;
     let followup = followup_figures(
@@ -174,6 +180,17 @@ pub fn run(
         followup_ms,
         edited.display().to_string(),
     )?;
+    drop(warm);
+    drop(engine);
+
+    // 4. The next start after the edit: packing puts the edited file last, so the state kept
+    //    up to the most recently modified files still applies.
+    progress("restart after the edit");
+    let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
+    let after_edit = crate::setup::pack_for(engine.as_ref(), &root, FIRST_MESSAGE, reserved)?;
+    let (restart, _) = first_turn(Arc::clone(&engine), &root, &after_edit)?;
+    let restart_call = restart.calls.first().ok_or_else(no_request)?;
+    let restart_after_edit = figures(restart_call, restart.first_turn_ms);
 
     Ok(LongWindowReport {
         model,
@@ -188,6 +205,7 @@ pub fn run(
         warm: warm_figures,
         state_file_bytes,
         followup,
+        restart_after_edit,
     })
 }
 
@@ -221,9 +239,11 @@ fn first_turn(
 ) -> anyhow::Result<(FirstTurn, agent::AgentHandle)> {
     let scripted = Arc::new(ScriptedReplies::new(engine));
     let backend: Arc<dyn Backend> = scripted.clone();
+    let system_prompt = agent::system_prompt::build(root, root, None, Some(&packed.text));
     let config = AgentConfig {
         root: root.to_path_buf(),
-        system_prompt: agent::system_prompt::build(root, root, None, Some(&packed.text)),
+        repo_recent_offset: crate::setup::recent_offset(&system_prompt, packed),
+        system_prompt,
         max_turns: 8,
         max_tokens: 256,
         thinking: true,
@@ -308,6 +328,34 @@ fn followup_figures(
         changed_file_tokens,
         allowed_tokens,
     })
+}
+
+/// The packed files among the most recently modified quarter (where edits usually land), or
+/// all packed files when that cannot be told.
+fn recent_files(packed: &crate::repo::PackedRepo) -> Vec<PathBuf> {
+    let Some(tail) = packed
+        .recent_start
+        .and_then(|start| packed.text.get(start..))
+    else {
+        return packed.included.clone();
+    };
+    let recent: Vec<PathBuf> = packed
+        .included
+        .iter()
+        .filter(|rel| {
+            let block = crate::repo::render_file_block(rel, "");
+            block
+                .lines()
+                .next()
+                .is_some_and(|header| tail.contains(header))
+        })
+        .cloned()
+        .collect();
+    if recent.is_empty() {
+        packed.included.clone()
+    } else {
+        recent
+    }
 }
 
 /// Picks a packed text file of moderate size with a line that occurs once, and the raw Gemma 4

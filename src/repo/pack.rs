@@ -70,7 +70,7 @@ impl PackOptions {
 /// A packed project, ready to be placed in the model's context.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedRepo {
-    /// The rendered text: file blocks in pack order, then the repo map (if any).
+    /// The rendered text: the repo map (if any), then the file blocks in pack order.
     pub text: String,
     /// Files shown whole, relative to the root, in pack order (oldest modification first).
     pub included: Vec<PathBuf>,
@@ -86,6 +86,9 @@ pub struct PackedRepo {
     pub fingerprint: String,
     /// SHA-256 hex of each included file's content, for [`changed_since`](super::changed_since).
     pub digests: BTreeMap<PathBuf, String>,
+    /// Byte offset in `text` where the most recently modified quarter (by tokens) of the whole
+    /// files begins: what an edit most likely invalidates. `None` without whole files.
+    pub recent_start: Option<usize>,
 }
 
 impl PackedRepo {
@@ -154,9 +157,19 @@ pub fn pack(
         (candidates[a].mtime, &candidates[a].rel_path)
             .cmp(&(candidates[b].mtime, &candidates[b].rel_path))
     });
-    let mut text: String = included.iter().map(|&i| blocks[i].as_str()).collect();
+    // The map first, then whole files oldest first: editing a recently modified file (the
+    // usual edit) changes only the tail, so the KV state of everything before stays valid.
+    let mut text = selection.map.text.clone();
+    text.extend(included.iter().map(|&i| blocks[i].as_str()));
     let files_tokens: usize = included.iter().map(|&i| block_tokens.get(i)).sum();
-    text.push_str(&selection.map.text);
+    let recent_start = recent_quarter_start(
+        &included
+            .iter()
+            .map(|&i| (blocks[i].len(), block_tokens.get(i)))
+            .collect::<Vec<_>>(),
+        files_tokens,
+    )
+    .map(|offset| selection.map.text.len() + offset);
     let shown_paths: Vec<String> = included
         .iter()
         .map(|&i| display_path(&candidates[i].rel_path))
@@ -205,7 +218,28 @@ pub fn pack(
         tokens: files_tokens + selection.map.tokens,
         budget,
         fingerprint,
+        recent_start,
     })
+}
+
+/// For blocks `(bytes, tokens)` in pack order (oldest first), the byte offset of the first
+/// block of the newest quarter of `total_tokens` (at least the newest block); `None` without
+/// blocks.
+fn recent_quarter_start(blocks: &[(usize, usize)], total_tokens: usize) -> Option<usize> {
+    if blocks.is_empty() {
+        return None;
+    }
+    let mut tail_tokens = 0;
+    let mut start = blocks.iter().map(|(bytes, _)| bytes).sum::<usize>();
+    for &(bytes, tokens) in blocks.iter().rev() {
+        // The newest block always counts as recent, however large.
+        if tail_tokens > 0 && (tail_tokens + tokens) * 4 > total_tokens {
+            break;
+        }
+        tail_tokens += tokens;
+        start -= bytes;
+    }
+    Some(start)
 }
 
 /// Token counts of rendered blocks, computed only when first needed.
@@ -457,6 +491,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_recent_quarter_starts_at_a_block_boundary() {
+        assert_eq!(recent_quarter_start(&[], 0), None);
+        // Four blocks of 10 tokens: the newest one is the last quarter.
+        let blocks = [(100, 10), (200, 10), (300, 10), (400, 10)];
+        assert_eq!(recent_quarter_start(&blocks, 40), Some(600));
+        // A newest block larger than a quarter is still the recent part.
+        let blocks = [(100, 10), (200, 50)];
+        assert_eq!(recent_quarter_start(&blocks, 60), Some(100));
+        // Many small new blocks.
+        let blocks = [(1000, 70), (10, 10), (10, 10), (10, 10)];
+        assert_eq!(recent_quarter_start(&blocks, 100), Some(1010));
+    }
+
+    #[test]
     fn the_budget_leaves_the_reserved_tokens_free() {
         let mut opts = PackOptions {
             context_tokens: 10_000,
@@ -509,6 +557,7 @@ mod tests {
             budget: 20_000,
             fingerprint: String::new(),
             digests: BTreeMap::new(),
+            recent_start: None,
         };
         assert_eq!(
             packed.summary(),

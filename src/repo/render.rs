@@ -1,4 +1,4 @@
-//! The text format of a packed repository: one tagged block per file, then the repo map.
+//! The text format of a packed repository: the repo map, then one tagged block per file.
 //!
 //! ```text
 //! <file path="src/main.rs">

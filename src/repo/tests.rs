@@ -208,8 +208,12 @@ fn over_budget_files_go_to_the_map_whole_or_not_at_all() {
     assert!(
         packed
             .text
-            .contains("<repo_map>\nsrc/big.rs: fn item_0, fn item_1,")
+            .starts_with("<repo_map>\nsrc/big.rs: fn item_0, fn item_1,"),
+        "the map comes first, so edits to whole files leave it in the cached prefix"
     );
+    // The newest whole file is where the recent part begins.
+    let recent = &packed.text[packed.recent_start.unwrap()..];
+    assert!(recent.starts_with("<file path=\"notes.txt\">"), "{recent}");
     let mut all = paths(&packed.included);
     all.extend(paths(&packed.mapped));
     all.sort();

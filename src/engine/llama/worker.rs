@@ -85,6 +85,12 @@ fn context_id(config: &EngineConfig, n_ctx: usize) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
+/// Early checkpoints shorter than this are not kept (cheap to prefill).
+const MIN_EARLY_CHECKPOINT: usize = 512;
+/// Tokens dropped from the end of an early checkpoint: tokenizing a text prefix alone can merge
+/// its last characters differently than inside the whole prefix.
+const EARLY_CHECKPOINT_MARGIN: usize = 8;
+
 struct Session<'m> {
     model: &'m LlamaModel,
     controls: std::sync::Arc<super::control_tokens::ControlTokens>,
@@ -97,6 +103,8 @@ struct Session<'m> {
     swa_full: bool,
     /// The last persisted prefix and its tokens (text, add_bos, tokens).
     persist_tokens: Option<(String, bool, Vec<u32>)>,
+    /// The last early checkpoint's text and its length in tokens (0: not a prefix).
+    early_tokens: Option<(String, usize)>,
 }
 
 impl<'m> Session<'m> {
@@ -148,6 +156,7 @@ impl<'m> Session<'m> {
             sliding_window: loaded.info.sliding_window.map(|w| w as usize),
             swa_full: config.swa_full,
             persist_tokens: None,
+            early_tokens: None,
         })
     }
 
@@ -192,7 +201,7 @@ impl<'m> Session<'m> {
             }
         }
         let reused = keep;
-        let save_at = self.persist_point(&request, &tokens, keep);
+        let save_at = self.persist_points(&request, &tokens, keep);
 
         // Prefill in chunks, checking for cancellation between them.
         let total = tokens.len();
@@ -212,10 +221,7 @@ impl<'m> Session<'m> {
                 ));
             }
             let mut end = (pos + self.n_batch).min(total);
-            if let Some(at) = save_at
-                && pos < at
-                && end > at
-            {
+            if let Some(&at) = save_at.iter().find(|&&at| pos < at && end > at) {
                 end = at;
             }
             batch.clear();
@@ -228,7 +234,7 @@ impl<'m> Session<'m> {
             self.ledger.extend(&tokens[pos..end]);
             pos = end;
             emit(GenerateEvent::Prefill { done: pos, total });
-            if Some(pos) == save_at
+            if save_at.contains(&pos)
                 && let Err(e) = self.save_state(&tokens[..pos])
             {
                 warnings.push(format!("could not save the KV state to disk: {e}"));
@@ -414,16 +420,21 @@ impl<'m> Session<'m> {
         hit.n_tokens
     }
 
-    /// Where to snapshot the KV state during prefill: the end of the persisted prefix, if it is
-    /// new, lies inside the part being prefilled, and is not stored yet.
-    fn persist_point(
+    /// Where to snapshot the KV state during prefill, ascending: the end of the early
+    /// checkpoint and of the persisted prefix, each only if it lies inside the part being
+    /// prefilled and is not stored yet.
+    fn persist_points(
         &mut self,
         request: &GenerateRequest,
         tokens: &[u32],
         keep: usize,
-    ) -> Option<usize> {
-        self.cache.as_ref()?;
-        let text = request.persist_prefix.as_deref()?;
+    ) -> Vec<usize> {
+        if self.cache.is_none() {
+            return Vec::new();
+        }
+        let Some(text) = request.persist_prefix.as_deref() else {
+            return Vec::new();
+        };
         // The prefix (system prompt, tools, packed repository) is the same request after
         // request: tokenize it once, not at every step.
         let cached = self
@@ -431,18 +442,71 @@ impl<'m> Session<'m> {
             .as_ref()
             .is_some_and(|(t, bos, _)| t == text && *bos == request.add_bos);
         if !cached {
-            let literal = crate::engine::prompt_pieces::clip_ranges(&request.literal, text.len());
-            let prefix =
-                tokenize_prompt(self.model, &self.controls, text, request.add_bos, &literal)
-                    .ok()?;
+            let Ok(prefix) = self.tokenize_prefix(request, text) else {
+                return Vec::new();
+            };
             self.persist_tokens = Some((text.to_string(), request.add_bos, prefix));
+            self.early_tokens = None;
         }
-        let (_, _, prefix) = self.persist_tokens.as_ref()?;
-        let cache = self.cache.as_ref()?;
+        let early = self.early_length(request);
+        let (Some((_, _, prefix)), Some(cache)) = (self.persist_tokens.as_ref(), &self.cache)
+        else {
+            return Vec::new();
+        };
         let n = prefix.len();
         // `n == tokens.len()` is a checkpoint of the whole prompt (`save_checkpoint`).
-        (n > keep && n <= tokens.len() && tokens.starts_with(prefix) && !cache.contains(prefix))
-            .then_some(n)
+        if n > tokens.len() || !tokens.starts_with(prefix) {
+            return Vec::new();
+        }
+        let mut points = Vec::new();
+        if early >= MIN_EARLY_CHECKPOINT
+            && early > keep
+            && early < n
+            && !cache.contains(&prefix[..early])
+        {
+            points.push(early);
+        }
+        if n > keep && !cache.contains(prefix) {
+            points.push(n);
+        }
+        points
+    }
+
+    /// Tokens of the request's early checkpoint that are surely a prefix of the persisted
+    /// prefix's tokens (0 when there is none); computed once per checkpoint text.
+    fn early_length(&mut self, request: &GenerateRequest) -> usize {
+        let Some(early) = request.persist_early.as_deref() else {
+            return 0;
+        };
+        if let Some((text, n)) = &self.early_tokens
+            && text == early
+        {
+            return *n;
+        }
+        let prefix = self.persist_tokens.as_ref().map(|(_, _, p)| p.as_slice());
+        let n = match (self.tokenize_prefix(request, early), prefix) {
+            (Ok(tokens), Some(prefix)) => {
+                let n = tokens.len().saturating_sub(EARLY_CHECKPOINT_MARGIN);
+                if prefix.starts_with(&tokens[..n]) {
+                    n
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        self.early_tokens = Some((early.to_string(), n));
+        n
+    }
+
+    /// Tokenizes `text`, a prefix of the request's prompt, as the prompt itself is tokenized.
+    fn tokenize_prefix(
+        &self,
+        request: &GenerateRequest,
+        text: &str,
+    ) -> Result<Vec<u32>, EngineError> {
+        let literal = crate::engine::prompt_pieces::clip_ranges(&request.literal, text.len());
+        tokenize_prompt(self.model, &self.controls, text, request.add_bos, &literal)
     }
 
     fn save_state(&mut self, tokens: &[u32]) -> Result<(), String> {
