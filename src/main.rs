@@ -65,6 +65,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// The TUI's theme (config file, else `--theme`) and whether `NO_COLOR` asks for none.
+fn tui_theme(cli: &Cli, file: &FileConfig) -> anyhow::Result<(gem::tui::Theme, bool)> {
+    let name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Ok((gem::tui::Theme::load(&name)?, no_color))
+}
+
 /// What `--resume` without an id came to.
 enum SessionChoice {
     /// Resume this session.
@@ -88,21 +95,17 @@ fn choose_session(cli: &Cli, file: &FileConfig) -> anyhow::Result<SessionChoice>
             "gem: --resume needs an id outside the TUI; sessions in this project, newest first:"
         );
         for s in sessions.iter().take(20) {
-            let first = s
-                .first_user_message
-                .as_deref()
-                .and_then(|m| m.lines().next())
-                .unwrap_or("(no messages)");
             let turns = if s.turns == 1 { "turn" } else { "turns" };
-            eprintln!("  {}  {:>3} {turns:<5}  {first}", s.id, s.turns);
+            eprintln!("  {}  {:>3} {turns:<5}  {}", s.id, s.turns, s.title());
         }
         return Ok(SessionChoice::Exit(exit_code::USAGE));
     }
-    let theme_name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
-    let mut theme = gem::tui::Theme::load(&theme_name)?;
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        theme = gem::tui::Theme::monochrome();
-    }
+    let (theme, no_color) = tui_theme(cli, file)?;
+    let theme = if no_color {
+        gem::tui::Theme::monochrome()
+    } else {
+        theme
+    };
     match gem::tui::session_list::pick_session(sessions, &theme)? {
         Some(id) => Ok(SessionChoice::Resume(id)),
         None => {
@@ -327,15 +330,14 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
     let mode = cli.mode.clone().unwrap_or_else(|| "ask".into());
     let history = Some(agent.conversation().clone()).filter(|c| !c.turns.is_empty());
     let handle = spawn(agent);
-    let theme_name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
-    let theme = gem::tui::Theme::load(&theme_name)?;
+    let (theme, no_color) = tui_theme(cli, file)?;
     gem::tui::run(
         gem::tui::TuiConfig {
             theme,
             model_line,
             project_root: root,
             mode,
-            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            no_color,
             repo_summary,
             history,
         },

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::agent::{Agent, AgentConfig, Mode, Permissions, system_prompt};
+use crate::agent::{Agent, AgentConfig, Mode, PackedContext, Permissions, system_prompt};
 use crate::cli::{Cli, ModelArgs};
 use crate::engine::{self, Backend, EngineConfig, KvCacheKind, Sampling};
 use crate::gemma::{ChatTemplate, Variant};
@@ -156,9 +156,10 @@ pub fn build_agent(
     if let Some(t) = args.temperature {
         sampling.temperature = t;
     }
+    let packed_context = packed.as_ref().map(|p| PackedContext::new(&system, p));
     let config = AgentConfig {
         root: setup.root.to_path_buf(),
-        system_prompt: system.clone(),
+        system_prompt: system,
         max_turns: cli.max_turns,
         max_tokens: args.max_tokens,
         thinking: !args.no_think,
@@ -167,12 +168,7 @@ pub fn build_agent(
         grammar: !args.no_grammar,
         bounded_grammar: args.bounded_grammar,
         interactive: setup.interactive,
-        repo_packed: packed.is_some(),
-        packed_digests: packed
-            .as_ref()
-            .map(|p| p.digests.clone())
-            .unwrap_or_default(),
-        repo_recent_offset: packed.as_ref().and_then(|p| recent_offset(&system, p)),
+        packed: packed_context,
         allow_git_commit: cli.allow_git_commit,
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
@@ -226,22 +222,18 @@ pub fn pack_for(
     crate::repo::pack(root, &opts, &counter)
 }
 
-/// Byte offset in `system_prompt` of the packed repository's most recently modified files.
-pub fn recent_offset(system_prompt: &str, packed: &crate::repo::PackedRepo) -> Option<usize> {
-    Some(system_prompt.find(&packed.text)? + packed.recent_start?)
-}
-
 /// Tokens the repository packing must leave free: the system prompt without the repository
 /// and the tool declarations (as the agent renders them), plus a quarter of the context for
 /// the conversation.
 pub fn prompt_reserve(backend: &dyn Backend, system_without_repo: &str) -> usize {
     let context = backend.info().context_size;
     let opts = crate::gemma::RenderOptions {
-        variant: variant_for(backend.info()),
-        thinking: true,
-        tools: crate::agent::tool_declarations(&crate::tools::Registry::builtin()),
         add_generation_prompt: false,
-        preserve_thinking: true,
+        ..crate::agent::render_options(
+            &crate::tools::Registry::builtin(),
+            variant_for(backend.info()),
+            true,
+        )
     };
     let system = crate::gemma::Conversation::new(Some(system_without_repo.to_string()));
     let fixed = crate::gemma::render(&system, &opts)

@@ -103,9 +103,7 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
         grammar: false,
         bounded_grammar: false,
         interactive: false,
-        repo_packed: false,
-        packed_digests: Default::default(),
-        repo_recent_offset: None,
+        packed: None,
         allow_git_commit: false,
     };
     let agent = Agent::new(
@@ -195,9 +193,7 @@ fn files_changed_after_packing_are_re_sent_with_the_next_message() {
         grammar: false,
         bounded_grammar: false,
         interactive: false,
-        repo_packed: true,
-        packed_digests: Default::default(),
-        repo_recent_offset: None,
+        packed: Some(Default::default()),
         allow_git_commit: false,
     };
     let agent = Agent::new(

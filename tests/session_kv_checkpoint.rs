@@ -24,9 +24,7 @@ fn agent(engine: Arc<dyn Backend>, root: &std::path::Path, store: &SessionStore)
         grammar: false,
         bounded_grammar: false,
         interactive: true,
-        repo_packed: false,
-        packed_digests: Default::default(),
-        repo_recent_offset: None,
+        packed: None,
         allow_git_commit: false,
     };
     let session = store.create(root, "gemma-3-270m").unwrap();

@@ -5,6 +5,7 @@
 
 mod call;
 pub mod loop_guard;
+pub mod packed_context;
 pub mod permissions;
 pub mod system_prompt;
 mod turn;
@@ -21,6 +22,7 @@ use crate::protocol::{Event, Op};
 use crate::session::SessionWriter;
 use crate::tools::{Registry, ToolContext};
 
+pub use packed_context::PackedContext;
 pub use permissions::{Action, Mode, Permissions, Verdict};
 
 /// How the agent runs.
@@ -46,16 +48,8 @@ pub struct AgentConfig {
     pub bounded_grammar: bool,
     /// Whether a user can answer approval requests (headless frontends deny instead).
     pub interactive: bool,
-    /// Whether the system prompt holds the packed repository: files changed since are then
-    /// re-sent with the next user message (the packed prefix itself stays untouched, so its KV
-    /// state stays valid).
-    pub repo_packed: bool,
-    /// Files packed whole into the system prompt (relative path → SHA-256 hex of the contents
-    /// packed): the model has read them, so it may edit them without calling read_file first.
-    pub packed_digests: std::collections::BTreeMap<PathBuf, String>,
-    /// Byte offset in `system_prompt` where the packed repository's most recently modified
-    /// files begin (the engine keeps the KV state up to there as well).
-    pub repo_recent_offset: Option<usize>,
+    /// The repository packed into the system prompt, if any.
+    pub packed: Option<PackedContext>,
     /// Whether the git tool may commit.
     pub allow_git_commit: bool,
 }
@@ -102,19 +96,12 @@ impl Agent {
         let mut tool_ctx =
             ToolContext::new(config.root.clone()).with_git_commit_allowed(config.allow_git_commit);
         tool_ctx.cancel = cancel.clone();
-        for (rel, digest) in &config.packed_digests {
+        for (rel, digest) in config.packed.iter().flat_map(|p| &p.digests) {
             tool_ctx
                 .read_tracker
                 .record_digest(&tool_ctx.root.join(rel), digest);
         }
-        let tools = tool_declarations(&registry);
-        let render = RenderOptions {
-            variant: config.variant,
-            thinking: config.thinking,
-            tools,
-            add_generation_prompt: true,
-            preserve_thinking: true,
-        };
+        let render = render_options(&registry, config.variant, config.thinking);
         Self {
             backend,
             registry,
@@ -137,12 +124,7 @@ impl Agent {
     /// Restores an earlier conversation (`--continue` / `--resume`).
     pub fn restore(&mut self, conversation: Conversation) {
         self.conversation = conversation;
-        self.user_turns = self
-            .conversation
-            .turns
-            .iter()
-            .filter(|t| matches!(t, crate::gemma::Turn::User(_)))
-            .count();
+        self.user_turns = self.conversation.user_turn_count();
     }
 
     /// Renders with the model's embedded chat template instead of gem's renderer (used when
@@ -183,7 +165,7 @@ impl Agent {
     /// Current contents of files changed in this session that the model has not been shown
     /// since, as `<file>` blocks (the packed repository holds their old contents).
     fn changed_file_blocks(&mut self) -> String {
-        if !self.config.repo_packed {
+        if self.config.packed.is_none() {
             return String::new();
         }
         let mut blocks = String::new();
@@ -218,6 +200,18 @@ impl Agent {
 pub const CHANGED_FILES_OPEN: &str = "\n\n<changed_files>\nThese files changed since the repository was packed; their current contents:\n";
 /// Closes that block.
 pub const CHANGED_FILES_CLOSE: &str = "</changed_files>";
+
+/// How the agent renders its prompts: `registry`'s tools declared, thinking kept in the
+/// history, a generation prompt at the end.
+pub fn render_options(registry: &Registry, variant: Variant, thinking: bool) -> RenderOptions {
+    RenderOptions {
+        variant,
+        thinking,
+        tools: tool_declarations(registry),
+        add_generation_prompt: true,
+        preserve_thinking: true,
+    }
+}
 
 /// The registry's tools as Gemma 4 declarations (schemas mapped to the template's shape).
 pub fn tool_declarations(registry: &Registry) -> Vec<ToolDeclaration> {

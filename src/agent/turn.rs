@@ -231,7 +231,8 @@ impl Agent {
         let Ok(prefix) = self.render_prompt(&system_only, &opts) else {
             return (None, None);
         };
-        let early = self.config.repo_recent_offset.and_then(|offset| {
+        let recent = self.config.packed.as_ref().and_then(|p| p.recent_offset);
+        let early = recent.and_then(|offset| {
             let system = &self.config.system_prompt;
             let trimmed = system.trim();
             let lead = system.len() - system.trim_start().len();

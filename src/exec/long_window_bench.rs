@@ -98,7 +98,7 @@ pub struct LongWindowReport {
     pub restart_after_edit: RequestFigures,
 }
 
-/// Runs the three scenarios on a copy of `repo` with the model in `config`.
+/// Runs the four scenarios on a copy of `repo` with the model in `config`.
 pub fn run(
     config: &EngineConfig,
     repo: &Path,
@@ -242,7 +242,7 @@ fn first_turn(
     let system_prompt = agent::system_prompt::build(root, root, None, Some(&packed.text));
     let config = AgentConfig {
         root: root.to_path_buf(),
-        repo_recent_offset: crate::setup::recent_offset(&system_prompt, packed),
+        packed: Some(agent::PackedContext::new(&system_prompt, packed)),
         system_prompt,
         max_turns: 8,
         max_tokens: 256,
@@ -252,8 +252,6 @@ fn first_turn(
         grammar: false,
         bounded_grammar: false,
         interactive: false,
-        repo_packed: true,
-        packed_digests: packed.digests.clone(),
         allow_git_commit: false,
     };
     let permissions = Permissions::new(Mode::FullAuto, &[])?;

@@ -143,6 +143,14 @@ impl Conversation {
         }));
     }
 
+    /// How many user turns the conversation holds.
+    pub fn user_turn_count(&self) -> usize {
+        self.turns
+            .iter()
+            .filter(|t| matches!(t, Turn::User(_)))
+            .count()
+    }
+
     /// Appends parts to the model turn at the end, opening one if the last
     /// turn is not a model turn.
     pub fn extend_model(&mut self, parts: impl IntoIterator<Item = ModelPart>) {

@@ -44,6 +44,17 @@ pub struct SessionSummary {
     pub turns: usize,
 }
 
+impl SessionSummary {
+    /// The first non-empty line of the first user message, or `(no messages)`: how lists show
+    /// the session.
+    pub fn title(&self) -> &str {
+        self.first_user_message
+            .as_deref()
+            .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
+            .unwrap_or("(no messages)")
+    }
+}
+
 /// A directory of session files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionStore {

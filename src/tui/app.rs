@@ -217,11 +217,7 @@ impl App {
         if cells.is_empty() {
             return;
         }
-        let turns = conversation
-            .turns
-            .iter()
-            .filter(|t| matches!(t, crate::gemma::Turn::User(_)))
-            .count();
+        let turns = conversation.user_turn_count();
         for cell in cells {
             self.push_cell(cell);
         }

@@ -47,7 +47,7 @@ impl SessionList {
     pub fn new(sessions: Vec<SessionSummary>) -> SessionList {
         let haystacks = sessions
             .iter()
-            .map(|s| format!("{} {}", title(s), s.id))
+            .map(|s| format!("{} {}", s.title(), s.id))
             .collect();
         let mut list = SessionList {
             sessions,
@@ -195,16 +195,6 @@ impl SessionList {
     }
 }
 
-/// The session's first message, one line, or a placeholder.
-fn title(session: &SessionSummary) -> String {
-    let text = session
-        .first_user_message
-        .as_deref()
-        .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
-        .unwrap_or("(no messages)");
-    sanitize(text).into_owned()
-}
-
 /// One row: marker, age, turns, first message, and the id at the right.
 fn session_row(
     session: &SessionSummary,
@@ -225,7 +215,7 @@ fn session_row(
     let facts = format!("{age:<12}{turns:>9}  ");
     let id = format!("  {}", session.id);
     let room = width.saturating_sub(str_width(marker) + str_width(&facts) + str_width(&id));
-    let text = truncate_chars(&title(session), room);
+    let text = truncate_chars(&sanitize(session.title()), room);
     let pad = room.saturating_sub(str_width(&text));
     let base = if selected {
         theme.style(Role::Selection)

@@ -101,24 +101,14 @@ impl LlamaEngine {
     }
 }
 
-/// Tokenizes with the model's vocabulary (thread-safe: the vocabulary is read-only).
+/// Tokenizes with the model's vocabulary, control tokens parsed everywhere (thread-safe: the
+/// vocabulary is read-only).
 pub(crate) fn tokenize(
     model: &LlamaModel,
     text: &str,
     add_bos: bool,
 ) -> Result<Vec<u32>, EngineError> {
-    let mut tokens: Vec<u32> = Vec::new();
-    if add_bos {
-        tokens.push(model.vocab().bos().0 as u32);
-    }
-    tokens.extend(
-        model
-            .vocab()
-            .tokenize(text.as_bytes(), false, true)
-            .into_iter()
-            .map(|t| t.0 as u32),
-    );
-    Ok(tokens)
+    tokenize_pieces(model, text, add_bos, &[], &|_| false)
 }
 
 /// Tokenizes a rendered prompt: control tokens are parsed in the markup, and in the `literal`
@@ -130,13 +120,25 @@ pub(crate) fn tokenize_prompt(
     add_bos: bool,
     literal: &[std::ops::Range<usize>],
 ) -> Result<Vec<u32>, EngineError> {
+    tokenize_pieces(model, text, add_bos, literal, &|piece| {
+        controls.found_in(piece)
+    })
+}
+
+/// Tokenizes `text` piece by piece (see [`super::prompt_pieces`]).
+fn tokenize_pieces(
+    model: &LlamaModel,
+    text: &str,
+    add_bos: bool,
+    literal: &[std::ops::Range<usize>],
+    has_control: &dyn Fn(&str) -> bool,
+) -> Result<Vec<u32>, EngineError> {
     let vocab = model.vocab();
     let mut tokens: Vec<u32> = Vec::new();
     if add_bos {
         tokens.push(vocab.bos().0 as u32);
     }
-    let has_control = |piece: &str| controls.found_in(piece);
-    for piece in super::prompt_pieces::prompt_pieces(text, literal, &has_control) {
+    for piece in super::prompt_pieces::prompt_pieces(text, literal, has_control) {
         tokens.extend(
             vocab
                 .tokenize(text[piece.range].as_bytes(), false, piece.parse_special)
