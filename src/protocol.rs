@@ -41,6 +41,15 @@ pub enum Op {
     },
     /// Start a fresh conversation (the system prompt and repository context stay).
     Clear,
+    /// Report the permission mode and the allow rules in force ([`Event::Permissions`]).
+    ShowPermissions,
+    /// Remove a shell allow rule, written as [`Event::Permissions`] lists it.
+    RevokeRule {
+        /// The rule's pattern, e.g. `cargo test *`.
+        rule: String,
+    },
+    /// Ask again before edits (undoes "always" on an edit approval).
+    RevokeSessionEdits,
     /// End the session.
     Shutdown,
 }
@@ -60,7 +69,9 @@ pub struct Attachment {
 pub enum ApprovalDecision {
     /// Run it this once.
     Approve,
-    /// Run it, and do not ask again for this kind of call in this session.
+    /// Run it, and from now on allow what the request's `always` stated: for a shell command
+    /// the allow rules shown (this exact command or a stated prefix), for edits every edit in
+    /// this session. Without an `always` it runs the call once.
     ApproveForSession,
     /// Run an edited shell command instead of the proposed one.
     ApproveEdited {
@@ -180,6 +191,10 @@ pub enum Event {
         preview: String,
         /// Whether the preview is a shell command the user may edit.
         editable_command: bool,
+        /// What [`ApprovalDecision::ApproveForSession`] would allow from now on, as shown to
+        /// the user (`always allow: cargo test *`); absent when no narrow rule fits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        always: Option<String>,
     },
     /// Token usage of one generation.
     TokenUsage {
@@ -215,6 +230,16 @@ pub enum Event {
     },
     /// The conversation was cleared.
     Cleared,
+    /// The permission mode and allow rules in force (answers [`Op::ShowPermissions`] and
+    /// follows a revocation).
+    Permissions {
+        /// The mode's name.
+        mode: String,
+        /// Shell allow rules: `--allow` patterns and those added by "always".
+        rules: Vec<String>,
+        /// Whether "always" on an edit allowed every edit in this session.
+        session_edits: bool,
+    },
     /// The turn is over.
     TurnComplete {
         /// Why it ended.

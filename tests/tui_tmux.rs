@@ -21,6 +21,8 @@ const FIXED: &str = "fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
 const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 /// How often the pane is captured while waiting.
 const POLL: Duration = Duration::from_millis(50);
+/// Longer than the approval overlay's grace period (400 ms), in which it takes no keys.
+const PAST_GRACE: Duration = Duration::from_millis(700);
 
 /// Whether tmux can be run; in CI its absence fails the test, elsewhere it skips it.
 fn tmux_available() -> bool {
@@ -324,6 +326,7 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
         "nothing is written before approval"
     );
 
+    std::thread::sleep(PAST_GRACE);
     tmux.press("y");
     let pane = tmux.wait_for("the answer after approval", &project, |p| {
         p.contains("it now returns a + b") && p.contains("⏎ send")
@@ -418,5 +421,82 @@ fn resume_without_an_id_lists_the_sessions_and_shows_the_picked_ones_history() {
         project.session_files(),
         2,
         "the picked session was continued, not a new one started"
+    );
+}
+
+/// A shell call the replay model makes.
+fn shell_call(command: &str) -> String {
+    format!(
+        "<|channel>thought\nRun it.\n<channel|><|tool_call>call:shell{{command:<|\"|>{command}<|\"|>}}<tool_call|><|tool_response>"
+    )
+}
+
+#[test]
+fn always_on_a_shell_approval_allows_only_the_stated_rule_and_early_keys_stay_typed() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    let first = shell_call("git log --oneline");
+    let second = shell_call("git log -1");
+    let third = shell_call("git status");
+    let replay = project.replay(&[&first, &second, &third, DONE]);
+    let tmux = Tmux::start(&project.gem_command(&replay));
+    tmux.wait_for("the TUI starts", &project, |p| p.contains("Ask anything"));
+
+    tmux.type_text("show the log");
+    tmux.press("Enter");
+    // Typing on as the overlay appears: `n` (deny) and `e` (edit) must not answer it.
+    tmux.type_text("ne");
+    let pane = tmux.wait_for("the shell approval", &project, |p| {
+        p.contains("Allow shell?") && p.contains("always allow: git log *")
+    });
+    assert!(pane.contains("$ git log --oneline"), "{pane}");
+    tmux.type_text("ne");
+    std::thread::sleep(PAST_GRACE);
+    let pane = tmux.capture().unwrap_or_default();
+    assert!(
+        pane.contains("Allow shell?"),
+        "keys typed as the overlay appeared did not answer it:\n{pane}"
+    );
+    tmux.press("a");
+
+    // `git log -1` matches the rule and runs unasked; `git status` does not, and asks.
+    let pane = tmux.wait_for("the next approval", &project, |p| {
+        p.contains("Allow shell?") && p.contains("$ git status")
+    });
+    assert!(
+        pane.contains("✓ shell git log -1"),
+        "the rule let git log -1 run:\n{pane}"
+    );
+    std::thread::sleep(PAST_GRACE);
+    tmux.press("n");
+    let pane = tmux.wait_for("the answer", &project, |p| {
+        p.contains("it now returns a + b") && p.contains("⏎ send")
+    });
+    assert!(
+        pane.contains("nene"),
+        "what was typed stays in the composer:\n{pane}"
+    );
+
+    tmux.press("C-u");
+    tmux.type_text("/permissions");
+    tmux.press("Enter");
+    tmux.wait_for("the rule is listed", &project, |p| {
+        p.contains("Permissions") && p.contains("git log *")
+    });
+    tmux.type_text("/permissions revoke git log *");
+    tmux.press("Enter");
+    tmux.wait_for("the rule is revoked", &project, |p| {
+        p.contains("every command asks")
+    });
+    tmux.press("C-c");
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting", &project);
+    let stderr = std::fs::read_to_string(project.private("gem-stderr")).unwrap_or_default();
+    assert!(
+        stderr.contains("gem --continue"),
+        "the exit prints a resume hint\n{}",
+        project.diagnostics()
     );
 }

@@ -14,7 +14,7 @@ use super::approval::Approval;
 use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
 use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
 use super::composer::Composer;
-use super::format::format_tokens;
+use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
 use super::picker::FilePicker;
 use super::popup::{PopupKind, popup_for};
@@ -22,7 +22,8 @@ use super::render::layout;
 use super::status::StatusInfo;
 use super::theme::Theme;
 use super::transcript::Transcript;
-use crate::protocol::{Event, Op, TurnEnd};
+use super::type_ahead::TypeAhead;
+use crate::protocol::{ApprovalDecision, Event, Op, TurnEnd};
 
 /// Lines scrolled per mouse wheel step.
 const WHEEL_LINES: usize = 3;
@@ -39,7 +40,8 @@ pub enum Action {
         /// The command line.
         command: String,
     },
-    /// Leave the TUI.
+    /// Leave the TUI (the caller then shuts the agent down, after the terminal is restored,
+    /// so what it prints while saving stays visible).
     Quit,
 }
 
@@ -67,6 +69,7 @@ pub struct App {
     popup_selected: usize,
     popup_dismissed: Option<String>,
     approvals: VecDeque<Approval>,
+    type_ahead: TypeAhead,
     show_thinking: bool,
     expand_tools: bool,
     session_diffs: Vec<String>,
@@ -100,6 +103,7 @@ impl App {
             popup_selected: 0,
             popup_dismissed: None,
             approvals: VecDeque::new(),
+            type_ahead: TypeAhead::default(),
             show_thinking: false,
             expand_tools: false,
             session_diffs: Vec::new(),
@@ -378,9 +382,18 @@ impl App {
                 name,
                 preview,
                 editable_command,
+                always,
             } => {
-                self.approvals
-                    .push_back(Approval::new(call_id, name, preview, editable_command));
+                if self.approvals.is_empty() {
+                    self.type_ahead.overlay_shown(self.now);
+                }
+                self.approvals.push_back(Approval::new(
+                    call_id,
+                    name,
+                    preview,
+                    editable_command,
+                    always,
+                ));
             }
             Event::TokenUsage { usage } => {
                 if usage.context_size > 0 {
@@ -429,6 +442,14 @@ impl App {
                 );
                 self.status.mode = mode;
             }
+            Event::Permissions {
+                mode,
+                rules,
+                session_edits,
+            } => self.notice(
+                NoticeLevel::Info,
+                permissions_text(&mode, &rules, session_edits),
+            ),
             Event::Cleared => {
                 self.transcript.clear();
                 self.notice(NoticeLevel::Info, "Started a fresh conversation.");
@@ -513,17 +534,28 @@ impl App {
         );
     }
 
-    /// Handles pasted text (bracketed paste).
+    /// Handles pasted text (bracketed paste): into the command being edited in an approval,
+    /// else into the composer (never an answer to an approval).
     pub fn handle_paste(&mut self, text: &str) {
-        if let Some(approval) = self.approvals.front_mut() {
-            approval.handle_paste(text);
-        } else {
-            self.composer.insert_str(text);
+        match self.approvals.front_mut() {
+            Some(approval) if approval.is_editing() => approval.handle_paste(text),
+            _ => {
+                self.type_ahead.typed(self.now);
+                self.composer.insert_str(text);
+            }
         }
     }
 
-    /// Handles the mouse: the wheel scrolls the transcript.
+    /// Handles the mouse: the wheel scrolls an approval's preview, else the transcript.
     pub fn handle_mouse(&mut self, mouse: MouseEvent) {
+        if let Some(approval) = self.approvals.front_mut() {
+            match mouse.kind {
+                MouseEventKind::ScrollUp => approval.scroll_up(WHEEL_LINES),
+                MouseEventKind::ScrollDown => approval.scroll_down(WHEEL_LINES),
+                _ => {}
+            }
+            return;
+        }
         match mouse.kind {
             MouseEventKind::ScrollUp => self.scroll_up(WHEEL_LINES),
             MouseEventKind::ScrollDown => self.scroll_down(WHEEL_LINES),
@@ -569,20 +601,63 @@ impl App {
         }
         self.quit_armed = false;
         self.status.hint = None;
-        if let Some(approval) = self.approvals.front_mut() {
-            if let Some(decision) = approval.handle_key(key) {
-                let call_id = approval.call_id.clone();
-                self.approvals.pop_front();
-                return vec![Action::Send(Op::Approval { call_id, decision })];
-            }
-            return Vec::new();
+        if !self.approvals.is_empty() {
+            return self.approval_key(key);
         }
+        self.type_ahead.typed(self.now);
         let before = self.composer.text().to_string();
         let actions = self.handle_composer_key(key);
         if self.composer.text() != before {
             self.popup_selected = 0;
         }
         actions
+    }
+
+    /// A key while an approval is shown: typing that began before the overlay was visible
+    /// (or came within its grace period) stays in the composer; other keys go to the overlay.
+    fn approval_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let editing = self.approvals.front().is_some_and(Approval::is_editing);
+        if !editing && !self.type_ahead.overlay_takes_key(self.now) {
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+            match key.code {
+                KeyCode::Char(c) if !ctrl => self.composer.insert_char(c),
+                KeyCode::Backspace => self.composer.backspace(),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let Some(approval) = self.approvals.front_mut() else {
+            return Vec::new();
+        };
+        let Some(decision) = approval.handle_key(key) else {
+            return Vec::new();
+        };
+        let call_id = approval.call_id.clone();
+        let always = approval.always.clone();
+        self.approvals.pop_front();
+        if !self.approvals.is_empty() {
+            self.type_ahead.overlay_shown(self.now);
+        }
+        match &decision {
+            ApprovalDecision::ApproveEdited { command } => {
+                if let Some(tool) = self.transcript.tool_mut(&call_id) {
+                    tool.key_argument = format!(
+                        "{} (edited)",
+                        key_argument(&serde_json::Value::String(command.clone()))
+                    );
+                }
+            }
+            ApprovalDecision::ApproveForSession => {
+                if let Some(always) = always {
+                    self.notice(
+                        NoticeLevel::Info,
+                        format!("{always} · `/permissions` lists and revokes it"),
+                    );
+                }
+            }
+            ApprovalDecision::Approve | ApprovalDecision::Deny => {}
+        }
+        vec![Action::Send(Op::Approval { call_id, decision })]
     }
 
     /// Ctrl-C: deny a pending approval and interrupt, interrupt work, clear the composer, or quit.
@@ -593,7 +668,7 @@ impl App {
             return vec![
                 Action::Send(Op::Approval {
                     call_id: approval.call_id,
-                    decision: crate::protocol::ApprovalDecision::Deny,
+                    decision: ApprovalDecision::Deny,
                 }),
                 Action::Send(Op::Interrupt),
             ];
@@ -609,7 +684,7 @@ impl App {
             return Vec::new();
         }
         if self.quit_armed {
-            return vec![Action::Send(Op::Shutdown), Action::Quit];
+            return vec![Action::Quit];
         }
         self.quit_armed = true;
         self.status.hint = Some("ctrl-c again to quit".to_string());
@@ -665,7 +740,7 @@ impl App {
                 }
             }
             KeyCode::Char('d') if ctrl && self.composer.is_empty() && self.busy.is_none() => {
-                return vec![Action::Send(Op::Shutdown), Action::Quit];
+                return vec![Action::Quit];
             }
             KeyCode::Char('t') if ctrl => self.show_thinking = !self.show_thinking,
             KeyCode::Char('o') if ctrl => self.expand_tools = !self.expand_tools,
@@ -698,14 +773,22 @@ impl App {
             KeyCode::End => self.composer.move_end(),
             KeyCode::Up if shift => self.scroll_up(1),
             KeyCode::Down if shift => self.scroll_down(1),
+            // A recalled `/command` opens no popup, so the next Up keeps walking the history.
             KeyCode::Up if !self.composer.move_up() => {
                 self.composer.history_prev();
+                self.popup_dismissed = Some(self.composer.text().to_string());
             }
             KeyCode::Down if !self.composer.move_down() => {
                 self.composer.history_next();
+                self.popup_dismissed = Some(self.composer.text().to_string());
             }
             KeyCode::PageUp => self.scroll_up(self.page()),
             KeyCode::PageDown => self.scroll_down(self.page()),
+            KeyCode::Esc if self.busy == Some(BusyKind::Turn) => {
+                self.transcript.scroll.to_bottom();
+                self.status.hint = Some("interrupting… (queued messages still go next)".into());
+                return vec![Action::Send(Op::Interrupt)];
+            }
             KeyCode::Esc => self.transcript.scroll.to_bottom(),
             _ => {}
         }
@@ -826,14 +909,41 @@ impl App {
                     format!("Unknown mode `{mode}`; modes are {}.", MODES.join(", ")),
                 );
             }
-            Command::Think => self.show_thinking = !self.show_thinking,
+            Command::Permissions(_) if self.busy.is_some() => self.notice(
+                NoticeLevel::Warning,
+                "Wait for the turn to finish (or press esc) before /permissions",
+            ),
+            Command::Permissions(None) => return vec![Action::Send(Op::ShowPermissions)],
+            Command::Permissions(Some(arg)) => match arg.strip_prefix("revoke").map(str::trim) {
+                Some("edits") => return vec![Action::Send(Op::RevokeSessionEdits)],
+                Some(rule) if !rule.is_empty() => {
+                    let rule = rule.trim_matches('`').to_string();
+                    return vec![Action::Send(Op::RevokeRule { rule })];
+                }
+                _ => self.notice(
+                    NoticeLevel::Warning,
+                    "Usage: `/permissions` lists, `/permissions revoke RULE` removes an allow \
+                         rule, `/permissions revoke edits` asks again before edits.",
+                ),
+            },
+            Command::Think => {
+                self.show_thinking = !self.show_thinking;
+                self.notice(
+                    NoticeLevel::Info,
+                    if self.show_thinking {
+                        "Thinking is shown (ctrl+t or /think hides it)."
+                    } else {
+                        "Thinking is hidden (ctrl+t or /think shows it)."
+                    },
+                );
+            }
             Command::Diff => {
                 if self.session_diffs.is_empty() {
                     self.notice(NoticeLevel::Info, "No file changes yet this session.");
                 } else {
                     let count = self.session_diffs.len();
                     self.push_cell(CellKind::Diffs {
-                        title: format!("Changes this session ({count} edits)"),
+                        title: format!("Changes this session ({})", plural(count, "edit", "edits")),
                         diffs: self.session_diffs.clone(),
                     });
                 }
@@ -861,7 +971,7 @@ impl App {
                 );
                 self.notice(NoticeLevel::Info, text);
             }
-            Command::Quit => return vec![Action::Send(Op::Shutdown), Action::Quit],
+            Command::Quit => return vec![Action::Quit],
             Command::Unknown(name) => {
                 let known: Vec<String> = COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
                 self.notice(
@@ -874,10 +984,32 @@ impl App {
     }
 }
 
+/// The `/permissions` listing (Markdown).
+fn permissions_text(mode: &str, rules: &[String], session_edits: bool) -> String {
+    let mut text = format!("**Permissions** mode `{mode}`\n");
+    if rules.is_empty() {
+        text.push_str("- shell: every command asks (no allow rules)\n");
+    } else {
+        text.push_str("- shell commands that run without asking:\n");
+        for rule in rules {
+            text.push_str(&format!("  - `{rule}`\n"));
+        }
+    }
+    text.push_str(if session_edits {
+        "- edits: allowed for this session (`/permissions revoke edits` asks again)\n"
+    } else {
+        "- edits: as the mode says\n"
+    });
+    if !rules.is_empty() {
+        text.push_str("\nRevoke a rule with `/permissions revoke RULE`.");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ApprovalDecision, TokenUsage};
+    use crate::protocol::TokenUsage;
 
     fn app() -> App {
         App::new(
@@ -969,10 +1101,7 @@ mod tests {
         assert!(app.composer.is_empty());
         assert!(app.handle_key(ctrl('c')).is_empty());
         assert_eq!(app.status.hint.as_deref(), Some("ctrl-c again to quit"));
-        assert_eq!(
-            app.handle_key(ctrl('c')),
-            [Action::Send(Op::Shutdown), Action::Quit]
-        );
+        assert_eq!(app.handle_key(ctrl('c')), [Action::Quit]);
     }
 
     #[test]
@@ -981,23 +1110,29 @@ mod tests {
         app.handle_key(ctrl('c'));
         app.handle_key(key(KeyCode::Left));
         assert!(app.handle_key(ctrl('c')).is_empty());
-        assert_eq!(
-            app.handle_key(ctrl('c')),
-            [Action::Send(Op::Shutdown), Action::Quit]
-        );
+        assert_eq!(app.handle_key(ctrl('c')), [Action::Quit]);
+    }
+
+    fn shell_request(id: &str, command: &str, always: Option<&str>) -> Event {
+        Event::ApprovalRequest {
+            call_id: id.into(),
+            name: "shell".into(),
+            preview: command.into(),
+            editable_command: true,
+            always: always.map(str::to_string),
+        }
+    }
+
+    fn later(app: &mut App, ms: u64) {
+        app.tick(app.now() + std::time::Duration::from_millis(ms));
     }
 
     #[test]
     fn approvals_are_answered_in_order() {
         let mut app = app();
-        for id in ["c1", "c2"] {
-            app.handle_event(Event::ApprovalRequest {
-                call_id: id.into(),
-                name: "shell".into(),
-                preview: "ls".into(),
-                editable_command: true,
-            });
-        }
+        app.handle_event(shell_request("c1", "ls", Some("always allow: ls")));
+        app.handle_event(shell_request("c2", "ls", None));
+        later(&mut app, 500);
         assert!(app.popup().is_none());
         assert!(app.handle_key(key(KeyCode::Char('q'))).is_empty());
         assert_eq!(
@@ -1006,6 +1141,15 @@ mod tests {
                 call_id: "c1".into(),
                 decision: ApprovalDecision::ApproveForSession
             })]
+        );
+        assert!(
+            matches!(kinds(&app).last(), Some(CellKind::Notice { text, .. }) if text.contains("always allow: ls")),
+            "the notice says what is allowed from now on"
+        );
+        later(&mut app, 500);
+        assert!(
+            app.handle_key(key(KeyCode::Char('a'))).is_empty(),
+            "no always without a stated rule"
         );
         assert_eq!(
             app.handle_key(key(KeyCode::Char('n'))),
@@ -1022,6 +1166,143 @@ mod tests {
     }
 
     #[test]
+    fn keys_typed_as_the_overlay_appears_stay_in_the_composer() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "now tell");
+        later(&mut app, 50);
+        app.handle_event(shell_request(
+            "c1",
+            "rm -rf build",
+            Some("always allow: rm -rf build"),
+        ));
+        // The user goes on typing " me" and "ne" (a deny and an edit key) in one burst.
+        for c in " me ne".chars() {
+            later(&mut app, 120);
+            assert!(app.handle_key(key(KeyCode::Char(c))).is_empty(), "{c}");
+        }
+        assert_eq!(app.composer.text(), "now tell me ne");
+        assert!(app.approval().is_some_and(|a| !a.is_editing()));
+        app.handle_paste("pasted");
+        assert_eq!(app.composer.text(), "now tell me nepasted");
+        // After a pause the overlay answers.
+        later(&mut app, 600);
+        assert_eq!(
+            app.handle_key(key(KeyCode::Char('n'))),
+            [Action::Send(Op::Approval {
+                call_id: "c1".into(),
+                decision: ApprovalDecision::Deny
+            })]
+        );
+        assert_eq!(app.composer.text(), "now tell me nepasted");
+    }
+
+    #[test]
+    fn an_edited_command_is_shown_as_what_ran() {
+        let mut app = app();
+        app.handle_event(Event::ToolCallBegin {
+            call_id: "c1".into(),
+            name: "shell".into(),
+            arguments: serde_json::json!({"command": "ls"}),
+        });
+        app.handle_event(shell_request("c1", "ls", None));
+        later(&mut app, 500);
+        app.handle_key(key(KeyCode::Char('e')));
+        app.handle_key(key(KeyCode::Backspace));
+        app.handle_key(key(KeyCode::Backspace));
+        type_text(&mut app, "echo REPLACED");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::Approval {
+                call_id: "c1".into(),
+                decision: ApprovalDecision::ApproveEdited {
+                    command: "echo REPLACED".into()
+                }
+            })]
+        );
+        let [CellKind::Tool(tool)] = &kinds(&app)[..] else {
+            panic!("one tool cell expected");
+        };
+        assert_eq!(tool.key_argument, "echo REPLACED (edited)");
+    }
+
+    #[test]
+    fn permissions_command_lists_and_revokes() {
+        let mut app = app();
+        let cases = [
+            ("/permissions", vec![Action::Send(Op::ShowPermissions)]),
+            (
+                "/permissions revoke cargo test *",
+                vec![Action::Send(Op::RevokeRule {
+                    rule: "cargo test *".into(),
+                })],
+            ),
+            (
+                "/permissions revoke edits",
+                vec![Action::Send(Op::RevokeSessionEdits)],
+            ),
+            ("/permissions bogus", vec![]),
+        ];
+        for (text, expected) in cases {
+            app.composer.set_text(text);
+            app.popup_dismissed = Some(text.to_string());
+            assert_eq!(app.handle_key(key(KeyCode::Enter)), expected, "{text}");
+        }
+        app.handle_event(Event::Permissions {
+            mode: "ask".into(),
+            rules: vec!["cargo test *".into()],
+            session_edits: true,
+        });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. })
+                if text.contains("`cargo test *`") && text.contains("revoke edits")
+        ));
+    }
+
+    #[test]
+    fn esc_interrupts_a_running_turn() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        assert_eq!(
+            app.handle_key(key(KeyCode::Esc)),
+            [Action::Send(Op::Interrupt)]
+        );
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Interrupted,
+            final_text: String::new(),
+        });
+        assert!(
+            app.handle_key(key(KeyCode::Esc)).is_empty(),
+            "idle esc sends nothing"
+        );
+    }
+
+    #[test]
+    fn mode_and_enter_runs_mode_not_model() {
+        let mut app = app();
+        type_text(&mut app, "/mode");
+        assert_eq!(app.popup().map(|p| p.1), Some(0));
+        app.handle_key(key(KeyCode::Enter));
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.starts_with("Permission mode")
+        ));
+    }
+
+    #[test]
+    fn think_says_what_it_did() {
+        let mut app = app();
+        app.composer.set_text("/think");
+        app.popup_dismissed = Some("/think".into());
+        app.handle_key(key(KeyCode::Enter));
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.starts_with("Thinking is shown")
+        ));
+    }
+
+    #[test]
     fn ctrl_c_during_approval_denies_and_interrupts() {
         let mut app = app();
         app.handle_event(Event::TurnStarted { turn: 1 });
@@ -1030,6 +1311,7 @@ mod tests {
             name: "edit".into(),
             preview: "--- a\n+++ b\n".into(),
             editable_command: false,
+            always: None,
         });
         assert_eq!(
             app.handle_key(ctrl('c')),
@@ -1171,7 +1453,7 @@ mod tests {
                 })],
             ),
             ("/mode bogus", vec![]),
-            ("/quit", vec![Action::Send(Op::Shutdown), Action::Quit]),
+            ("/quit", vec![Action::Quit]),
         ];
         for (text, expected) in cases {
             let mut app = app();
@@ -1231,10 +1513,12 @@ mod tests {
             app.handle_key(key(KeyCode::Enter));
         }
         app.handle_key(key(KeyCode::Up));
-        app.popup_dismissed = Some(app.composer.text().to_string());
         assert_eq!(app.composer.text(), "/model");
+        assert!(app.popup().is_none(), "a recalled command opens no popup");
         app.handle_key(key(KeyCode::Up));
         assert_eq!(app.composer.text(), "/help");
+        app.handle_key(key(KeyCode::Down));
+        assert_eq!(app.composer.text(), "/model");
     }
 
     #[test]

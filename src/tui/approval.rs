@@ -1,5 +1,7 @@
 //! The approval overlay: shows what a tool call would do and collects the user's decision.
 
+use std::cell::Cell;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -25,19 +27,53 @@ pub struct Approval {
     pub preview: String,
     /// Whether the preview is a command the user may edit.
     pub editable_command: bool,
+    /// What `a` allows from now on (`always allow: cargo test *`); without it `a` is not
+    /// offered.
+    pub always: Option<String>,
     editing: Option<Composer>,
+    /// First preview row shown.
+    scroll: usize,
+    /// The largest useful `scroll` at the last draw.
+    max_scroll: Cell<usize>,
 }
+
+/// Rows one PgUp/PgDn moves the preview.
+const PREVIEW_PAGE: usize = 10;
 
 impl Approval {
     /// A request as received.
-    pub fn new(call_id: String, name: String, preview: String, editable_command: bool) -> Approval {
+    pub fn new(
+        call_id: String,
+        name: String,
+        preview: String,
+        editable_command: bool,
+        always: Option<String>,
+    ) -> Approval {
         Approval {
             call_id,
             name,
             preview,
             editable_command,
+            always,
             editing: None,
+            scroll: 0,
+            max_scroll: Cell::new(usize::MAX),
         }
+    }
+
+    /// Scrolls the preview up `n` rows.
+    pub fn scroll_up(&mut self, n: usize) {
+        self.scroll = self.scroll.min(self.max_scroll.get()).saturating_sub(n);
+    }
+
+    /// Scrolls the preview down `n` rows.
+    pub fn scroll_down(&mut self, n: usize) {
+        self.scroll = self.scroll.saturating_add(n).min(self.max_scroll.get());
+    }
+
+    /// The edited command, while the user edits it.
+    pub fn edited_command(&self) -> Option<&str> {
+        self.editing.as_ref().map(|e| e.text())
     }
 
     /// Whether the user is editing the command.
@@ -47,8 +83,9 @@ impl Approval {
 
     /// Handles a key; returns the decision once the user made one.
     ///
-    /// `y`/Enter approve, `n`/Esc deny, `a` approves for the session, `e` edits the command
-    /// (Enter sends the edited command, Esc goes back).
+    /// `y`/Enter approve, `n`/Esc deny, `a` approves and allows what [`Approval::always`]
+    /// states (only when there is one), `e` edits the command (Enter sends the edited command,
+    /// Esc goes back); arrows, PgUp/PgDn, Home/End scroll a long preview.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<ApprovalDecision> {
         if let Some(editor) = self.editing.as_mut() {
             match key.code {
@@ -92,7 +129,33 @@ impl Approval {
                 Some(ApprovalDecision::Approve)
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(ApprovalDecision::Deny),
-            KeyCode::Char('a') | KeyCode::Char('A') => Some(ApprovalDecision::ApproveForSession),
+            KeyCode::Char('a') | KeyCode::Char('A') if self.always.is_some() => {
+                Some(ApprovalDecision::ApproveForSession)
+            }
+            KeyCode::Up => {
+                self.scroll_up(1);
+                None
+            }
+            KeyCode::Down => {
+                self.scroll_down(1);
+                None
+            }
+            KeyCode::PageUp => {
+                self.scroll_up(PREVIEW_PAGE);
+                None
+            }
+            KeyCode::PageDown => {
+                self.scroll_down(PREVIEW_PAGE);
+                None
+            }
+            KeyCode::Home => {
+                self.scroll = 0;
+                None
+            }
+            KeyCode::End => {
+                self.scroll = self.max_scroll.get();
+                None
+            }
             KeyCode::Char('e') | KeyCode::Char('E') if self.editable_command => {
                 let mut editor = Composer::default();
                 editor.insert_str(&self.preview);
@@ -126,7 +189,18 @@ impl Approval {
         let inner_width = usize::from(width.saturating_sub(2));
         let body = self.body_lines(inner_width, theme);
         let footer = self.footer(theme);
-        let wanted = body.len() as u16 + 4;
+        let always = self
+            .always
+            .as_ref()
+            .filter(|_| self.editing.is_none())
+            .map(|text| {
+                Line::from(vec![
+                    Span::styled("a", theme.style(Role::Accent).add_modifier(Modifier::BOLD)),
+                    Span::styled(format!(" = {}", sanitize(text)), theme.style(Role::Dim)),
+                ])
+            });
+        let extra = u16::from(always.is_some());
+        let wanted = body.len() as u16 + 4 + extra;
         let height = wanted.min(area.height).max(5);
         let bottom = bottom.clamp(area.y, area.bottom());
         let y = if bottom >= area.y + height {
@@ -146,9 +220,9 @@ impl Approval {
             ));
         let inner = block.inner(rect);
         block.render(rect, buf);
-        let body_rows = usize::from(inner.height.saturating_sub(2));
+        let body_rows = usize::from(inner.height.saturating_sub(2 + extra));
         let mut cursor = None;
-        let (shown, skipped) = if let Some(editor) = &self.editing {
+        let (shown, rows, overflow) = if let Some(editor) = &self.editing {
             // Keep the cursor's row visible while editing.
             let (_, (cursor_row, cursor_col)) = editor.visual_rows(inner_width.saturating_sub(2));
             let first = (cursor_row + 1).saturating_sub(body_rows);
@@ -156,19 +230,36 @@ impl Approval {
                 inner.x + 2 + cursor_col as u16,
                 inner.y + (cursor_row - first) as u16,
             ));
-            (first, 0)
+            (first, body_rows, false)
         } else {
-            (0, body.len().saturating_sub(body_rows))
+            // The last row shows where the view is when the preview does not fit.
+            let overflow = body.len() > body_rows;
+            let rows = if overflow {
+                body_rows.saturating_sub(1)
+            } else {
+                body_rows
+            };
+            let max_scroll = body.len().saturating_sub(rows);
+            self.max_scroll.set(max_scroll);
+            (self.scroll.min(max_scroll), rows, overflow)
         };
-        for (row, line) in body.iter().skip(shown).take(body_rows).enumerate() {
+        for (row, line) in body.iter().skip(shown).take(rows).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, line, inner.width);
         }
-        if skipped > 0 && body_rows > 0 {
+        if overflow && body_rows > 0 {
             let note = Line::styled(
-                format!("… {} more lines", skipped + 1),
+                format!(
+                    "lines {}–{} of {} · ↑↓ pgup/pgdn scroll",
+                    shown + 1,
+                    (shown + rows).min(body.len()),
+                    body.len()
+                ),
                 theme.style(Role::Dim),
             );
             buf.set_line(inner.x, inner.y + body_rows as u16 - 1, &note, inner.width);
+        }
+        if let Some(always) = &always {
+            buf.set_line(inner.x, inner.y + inner.height - 2, always, inner.width);
         }
         buf.set_line(inner.x, inner.y + inner.height - 1, &footer, inner.width);
         cursor
@@ -223,19 +314,18 @@ impl Approval {
         let mut spans = Vec::new();
         let entries: &[(&str, &str)] = if self.editing.is_some() {
             &[("enter", " run edited  "), ("esc", " back")]
-        } else if self.editable_command {
-            &[
-                ("y", " yes  "),
-                ("n", " no  "),
-                ("a", " always  "),
-                ("e", " edit"),
-            ]
         } else {
-            &[
-                ("y", " yes  "),
-                ("n", " no  "),
-                ("a", " always this session"),
-            ]
+            match (self.always.is_some(), self.editable_command) {
+                (true, true) => &[
+                    ("y", " yes  "),
+                    ("n", " no  "),
+                    ("a", " always  "),
+                    ("e", " edit"),
+                ],
+                (true, false) => &[("y", " yes  "), ("n", " no  "), ("a", " always")],
+                (false, true) => &[("y", " yes  "), ("n", " no  "), ("e", " edit")],
+                (false, false) => &[("y", " yes  "), ("n", " no")],
+            }
         };
         for (k, label) in entries {
             spans.push(Span::styled(*k, key));
@@ -262,7 +352,13 @@ mod tests {
     }
 
     fn shell() -> Approval {
-        Approval::new("c1".into(), "shell".into(), "rm -rf build".into(), true)
+        Approval::new(
+            "c1".into(),
+            "shell".into(),
+            "rm -rf build".into(),
+            true,
+            Some("always allow: rm -rf build".into()),
+        )
     }
 
     #[test]
@@ -284,6 +380,36 @@ mod tests {
             Some(ApprovalDecision::ApproveForSession)
         );
         assert_eq!(shell().handle_key(key(KeyCode::Char('x'))), None);
+        let mut unstated = shell();
+        unstated.always = None;
+        assert_eq!(
+            unstated.handle_key(key(KeyCode::Char('a'))),
+            None,
+            "no always without a stated rule"
+        );
+    }
+
+    #[test]
+    fn arrows_and_pages_scroll_within_the_preview() {
+        let mut long = Approval::new(
+            "w".into(),
+            "write_file".into(),
+            "x\n".repeat(50),
+            false,
+            None,
+        );
+        long.max_scroll.set(40);
+        long.handle_key(key(KeyCode::PageDown));
+        long.handle_key(key(KeyCode::Down));
+        assert_eq!(long.scroll, 11);
+        long.handle_key(key(KeyCode::Up));
+        long.handle_key(key(KeyCode::PageUp));
+        long.handle_key(key(KeyCode::PageUp));
+        assert_eq!(long.scroll, 0);
+        long.handle_key(key(KeyCode::End));
+        assert_eq!(long.scroll, 40);
+        long.scroll_down(5);
+        assert_eq!(long.scroll, 40, "never past the end");
     }
 
     #[test]
@@ -315,7 +441,13 @@ mod tests {
         approval.handle_key(key(KeyCode::Char('e')));
         assert_eq!(approval.handle_key(key(KeyCode::Esc)), None);
         assert!(!approval.is_editing());
-        let mut edit = Approval::new("c2".into(), "edit".into(), "--- a\n+++ b\n".into(), false);
+        let mut edit = Approval::new(
+            "c2".into(),
+            "edit".into(),
+            "--- a\n+++ b\n".into(),
+            false,
+            None,
+        );
         assert_eq!(edit.handle_key(key(KeyCode::Char('e'))), None);
         assert!(!edit.is_editing());
     }

@@ -39,6 +39,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "show or set the permission mode",
     },
     CommandSpec {
+        name: "permissions",
+        args: "[revoke RULE|edits]",
+        help: "list what runs without asking; revoke an \"always\"",
+    },
+    CommandSpec {
         name: "think",
         args: "",
         help: "show or hide thinking",
@@ -81,6 +86,8 @@ pub enum Command {
     Model,
     /// `/mode [name]`.
     Mode(Option<String>),
+    /// `/permissions [revoke RULE|edits]`.
+    Permissions(Option<String>),
     /// `/think`.
     Think,
     /// `/diff`.
@@ -109,6 +116,7 @@ pub fn parse_command(text: &str) -> Option<Command> {
         "compact" => Command::Compact(arg),
         "model" => Command::Model,
         "mode" => Command::Mode(arg),
+        "permissions" | "allowed" => Command::Permissions(arg),
         "think" => Command::Think,
         "diff" => Command::Diff,
         "undo" => Command::Undo,
@@ -118,12 +126,15 @@ pub fn parse_command(text: &str) -> Option<Command> {
     })
 }
 
-/// Commands whose name starts with `prefix` (without the slash).
+/// Commands whose name starts with `prefix` (without the slash), the one named exactly
+/// `prefix` first (so `/mode` + Enter runs `/mode`, not `/model`).
 pub fn matching_commands(prefix: &str) -> Vec<&'static CommandSpec> {
-    COMMANDS
+    let mut matches: Vec<_> = COMMANDS
         .iter()
         .filter(|c| c.name.starts_with(prefix))
-        .collect()
+        .collect();
+    matches.sort_by_key(|c| c.name != prefix);
+    matches
 }
 
 /// The `/help` text (Markdown).
@@ -142,7 +153,11 @@ pub fn help_text() -> String {
          - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history\n\
          - `@` attach a file · `/` commands · `!cmd` run a shell command\n\
          - `pgup`/`pgdn`/wheel scroll · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output\n\
-         - `ctrl+c` interrupt, clear, or twice to quit · `esc` close popups\n",
+         - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit\n\
+         \n**Approvals**\n\
+         - `y`/`enter` run · `n`/`esc` deny · `e` edit the command · `a` always, as the overlay states\n\
+         - `up`/`down`/`pgup`/`pgdn`/wheel scroll a long preview\n\
+         - keys typed just before an approval appears stay in the message box\n",
     );
     text
 }
@@ -176,6 +191,8 @@ mod tests {
         assert_eq!(names, ["clear", "compact", "context"]);
         assert_eq!(matching_commands("").len(), COMMANDS.len());
         assert!(matching_commands("zz").is_empty());
+        let names: Vec<_> = matching_commands("mode").iter().map(|c| c.name).collect();
+        assert_eq!(names, ["mode", "model"], "the exact name comes first");
     }
 
     #[test]

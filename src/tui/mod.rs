@@ -27,6 +27,7 @@ pub mod status;
 mod terminal;
 pub mod theme;
 pub mod transcript;
+pub mod type_ahead;
 pub mod wrap;
 
 #[cfg(test)]

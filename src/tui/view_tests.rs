@@ -35,6 +35,11 @@ fn feed(app: &mut App, events: Vec<Event>) {
     }
 }
 
+/// Moves the clock past an approval overlay's grace period.
+fn past_grace(app: &mut App) {
+    app.tick(app.now() + Duration::from_secs(1));
+}
+
 fn usage() -> TokenUsage {
     TokenUsage {
         prompt_tokens: 8_200,
@@ -236,6 +241,7 @@ fn approval_overlay() {
                 name: "shell".into(),
                 preview: "rm -rf target/debug".into(),
                 editable_command: true,
+                always: Some("always allow: rm -rf target/debug".into()),
             },
         ],
     );
@@ -247,8 +253,10 @@ fn approval_overlay() {
             name: "edit".into(),
             preview: DIFF.into(),
             editable_command: false,
+            always: Some("always allow edits in this session".into()),
         }],
     );
+    past_grace(&mut app);
     app.handle_key(crossterm::event::KeyEvent::new(
         crossterm::event::KeyCode::Char('y'),
         crossterm::event::KeyModifiers::NONE,
@@ -378,9 +386,11 @@ fn approval_editing_command() {
                 name: "shell".into(),
                 preview: "rm -rf target/debug".into(),
                 editable_command: true,
+                always: None,
             },
         ],
     );
+    past_grace(&mut app);
     for code in [
         crossterm::event::KeyCode::Char('e'),
         crossterm::event::KeyCode::Backspace,
@@ -428,4 +438,45 @@ fn resumed_session_shows_its_history() {
         ],
     });
     insta::assert_snapshot!(draw(&app, 60, 12).backend());
+}
+
+#[test]
+fn approval_overlay_scrolls_a_long_preview() {
+    let mut app = app();
+    let body: String = (1..=60).map(|i| format!("line {i}\n")).collect();
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ApprovalRequest {
+                call_id: "w1".into(),
+                name: "write_file".into(),
+                preview: body,
+                editable_command: false,
+                always: Some("always allow edits in this session".into()),
+            },
+        ],
+    );
+    insta::assert_snapshot!("approval_long_top", draw(&app, 60, 16).backend());
+    past_grace(&mut app);
+    for code in [
+        crossterm::event::KeyCode::PageDown,
+        crossterm::event::KeyCode::Down,
+    ] {
+        app.handle_key(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        ));
+    }
+    let terminal = draw(&app, 60, 16);
+    let text = format!("{:?}", terminal.backend());
+    assert!(text.contains("line 12"), "scrolled 11 rows: {text}");
+    assert!(!text.contains("line 1 "), "the first line scrolled away");
+    insta::assert_snapshot!("approval_long_scrolled", terminal.backend());
+    app.handle_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::End,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    let text = format!("{:?}", draw(&app, 60, 16).backend());
+    assert!(text.contains("line 60"), "end shows the last line: {text}");
 }
