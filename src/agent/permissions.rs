@@ -1,11 +1,18 @@
 //! Permission modes and shell allow-rules: what may run without asking.
 
-use globset::{Glob, GlobMatcher};
+use std::path::{Component, Path};
+
+use super::allow_rule::AllowRule;
+use super::read_only_command;
+use super::shell_command::{self, CommandLine};
+use crate::tools::ToolContext;
+use crate::tools::paths::{self, Access};
 
 /// How much the agent may do on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Only reading and searching; edits and shell are denied.
+    /// Only reading and searching; edits are denied, and so are commands not proven
+    /// read-only (see [`super::read_only_command`]).
     ReadOnly,
     /// Edits and shell need approval (the interactive default).
     Ask,
@@ -65,8 +72,9 @@ pub enum Verdict {
 pub struct Permissions {
     /// The current mode.
     pub mode: Mode,
-    rules: Vec<(String, GlobMatcher)>,
+    rules: Vec<AllowRule>,
     session_allowed: Vec<Action>,
+    project: Option<ToolContext>,
 }
 
 /// A rule that is not a valid pattern.
@@ -79,25 +87,30 @@ pub struct RuleError {
     pub reason: String,
 }
 
+/// Write targets that are never files.
+const HARMLESS_WRITE_TARGETS: &[&str] = &["/dev/null", "/dev/stdout", "/dev/stderr"];
+/// Commands that change the directory later relative paths are taken from.
+const DIRECTORY_CHANGERS: &[&str] = &["cd", "pushd", "popd"];
+
 impl Permissions {
-    /// Permissions in `mode` with shell allow-patterns (`*` matches anything, including spaces).
+    /// Permissions in `mode` with shell allow-patterns (semantics in [`super::allow_rule`]).
     pub fn new(mode: Mode, allow: &[String]) -> Result<Self, RuleError> {
         let rules = allow
             .iter()
-            .map(|pattern| {
-                Glob::new(pattern)
-                    .map(|g| (pattern.clone(), g.compile_matcher()))
-                    .map_err(|e| RuleError {
-                        pattern: pattern.clone(),
-                        reason: e.to_string(),
-                    })
-            })
+            .map(|pattern| AllowRule::parse(pattern))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             mode,
             rules,
             session_allowed: Vec::new(),
+            project: None,
         })
+    }
+
+    /// Sets the project that shell commands run in (their working directory): writes and
+    /// `read-only` paths are checked against it. Without it no file write is allowed.
+    pub fn set_project(&mut self, project: ToolContext) {
+        self.project = Some(project);
     }
 
     /// Remembers "always allow this kind of action in this session".
@@ -107,35 +120,157 @@ impl Permissions {
         }
     }
 
+    /// Whether "always" allowed every `action` in this session.
+    pub fn is_allowed_for_session(&self, action: Action) -> bool {
+        self.session_allowed.contains(&action)
+    }
+
+    /// Asks again for `action` (undoes [`Self::allow_for_session`]).
+    pub fn revoke_for_session(&mut self, action: Action) {
+        self.session_allowed.retain(|a| *a != action);
+    }
+
+    /// Adds a shell allow rule (same syntax as `--allow`); a rule already present is kept once.
+    pub fn add_rule(&mut self, pattern: &str) -> Result<(), RuleError> {
+        let rule = AllowRule::parse(pattern)?;
+        if !self.rules.iter().any(|r| r.pattern() == pattern) {
+            self.rules.push(rule);
+        }
+        Ok(())
+    }
+
+    /// Removes the allow rule written exactly as `pattern`; whether there was one.
+    pub fn remove_rule(&mut self, pattern: &str) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|r| r.pattern() != pattern);
+        self.rules.len() != before
+    }
+
+    /// The shell allow rules in force, as written.
+    pub fn rules(&self) -> Vec<String> {
+        self.rules.iter().map(|r| r.pattern().to_string()).collect()
+    }
+
     /// Decides on an action; `command` is the shell command for [`Action::Shell`].
+    ///
+    /// A shell command runs without asking when the mode is `full-auto`, when the user allowed
+    /// shell for the session, or when [`shell_command::analyze`] reads it with certainty, every
+    /// simple command in it matches an `--allow` rule, and every file it writes is
+    /// `/dev/null` or, in `auto-edit`, inside the project. Otherwise the user is asked. In
+    /// `read-only` only commands on the [`read_only_command`] list run; the rest are denied.
     pub fn check(&self, action: Action, command: Option<&str>) -> Verdict {
-        if action == Action::Read {
+        match action {
+            Action::Read => Verdict::Allow,
+            Action::Edit => self.check_edit(),
+            Action::Shell => self.check_shell(command),
+        }
+    }
+
+    fn check_edit(&self) -> Verdict {
+        match self.mode {
+            Mode::ReadOnly => Verdict::Deny(
+                "denied: the session is in read-only mode, so changing files is not allowed".into(),
+            ),
+            Mode::AutoEdit | Mode::FullAuto => Verdict::Allow,
+            Mode::Ask if self.session_allowed.contains(&Action::Edit) => Verdict::Allow,
+            Mode::Ask => Verdict::Ask,
+        }
+    }
+
+    fn check_shell(&self, command: Option<&str>) -> Verdict {
+        if self.mode == Mode::FullAuto {
             return Verdict::Allow;
         }
         if self.mode == Mode::ReadOnly {
-            return Verdict::Deny(format!(
-                "denied: the session is in read-only mode, so {} is not allowed",
-                if action == Action::Edit {
-                    "changing files"
-                } else {
-                    "running commands"
-                }
-            ));
+            return match command.map(|c| self.read_only_reason(c)) {
+                Some(Ok(())) => Verdict::Allow,
+                Some(Err(reason)) => Verdict::Deny(format!(
+                    "denied: the session is in read-only mode, which runs only commands that \
+                     are known to just read ({reason})"
+                )),
+                None => Verdict::Deny(
+                    "denied: the session is in read-only mode, so running commands is not allowed"
+                        .into(),
+                ),
+            };
         }
-        if action == Action::Shell
-            && let Some(command) = command
-            && self.rules.iter().any(|(_, m)| m.is_match(command.trim()))
-        {
+        if self.session_allowed.contains(&Action::Shell) {
             return Verdict::Allow;
         }
-        if self.session_allowed.contains(&action) {
-            return Verdict::Allow;
-        }
-        match (self.mode, action) {
-            (Mode::FullAuto, _) | (Mode::AutoEdit, Action::Edit) => Verdict::Allow,
+        match command {
+            Some(command) if self.allowed_by_rules(command).is_ok() => Verdict::Allow,
             _ => Verdict::Ask,
         }
     }
+
+    /// Why `command` is not allowed by the `--allow` rules in this mode (`Ok` when it is).
+    pub fn allowed_by_rules(&self, command: &str) -> Result<(), String> {
+        let line = shell_command::analyze(command).map_err(|e| format!("uncertain: {e}"))?;
+        if let Some(unmatched) = line
+            .commands
+            .iter()
+            .find(|c| !self.rules.iter().any(|rule| rule.matches(c)))
+        {
+            return Err(format!("`{}` matches no --allow rule", unmatched.display()));
+        }
+        for target in &line.writes {
+            if HARMLESS_WRITE_TARGETS.contains(&target.as_str()) {
+                continue;
+            }
+            if !matches!(self.mode, Mode::AutoEdit | Mode::FullAuto) {
+                return Err(format!(
+                    "it writes `{target}` and this mode does not allow edits"
+                ));
+            }
+            if changes_directory(&line) {
+                return Err(format!("it writes `{target}` after changing the directory"));
+            }
+            if !self.inside_project(target, Access::Write) {
+                return Err(format!(
+                    "it writes `{target}`, which is not a file inside the project"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `command` is not provably read-only (`Ok` when it is).
+    fn read_only_reason(&self, command: &str) -> Result<(), String> {
+        let line = shell_command::analyze(command).map_err(|e| format!("uncertain: {e}"))?;
+        if let Some(target) = line
+            .writes
+            .iter()
+            .find(|t| !HARMLESS_WRITE_TARGETS.contains(&t.as_str()))
+        {
+            return Err(format!("it writes `{target}`"));
+        }
+        let in_project = |path: &str| self.inside_project(path, Access::Read);
+        if let Some(source) = line.reads.iter().find(|r| !in_project(r)) {
+            return Err(format!("it reads `{source}`, outside the project"));
+        }
+        line.commands
+            .iter()
+            .try_for_each(|c| read_only_command::check(c, &in_project))
+    }
+
+    /// Whether `path` (relative to the project root, where shell commands run) stays inside the
+    /// project; `..` components are refused outright (the kernel resolves them after symlinks).
+    fn inside_project(&self, path: &str, access: Access) -> bool {
+        let Some(project) = &self.project else {
+            return false;
+        };
+        let has_parent = Path::new(path)
+            .components()
+            .any(|c| matches!(c, Component::ParentDir));
+        !has_parent && paths::resolve(project, path, access).is_ok()
+    }
+}
+
+/// Whether a simple command of `line` changes the working directory.
+fn changes_directory(line: &CommandLine) -> bool {
+    line.commands
+        .iter()
+        .any(|c| DIRECTORY_CHANGERS.contains(&c.name.as_str()))
 }
 
 #[cfg(test)]
@@ -168,6 +303,143 @@ mod tests {
             p.check(Action::Shell, Some("echo; cargo test")),
             Verdict::Ask
         );
+    }
+
+    #[test]
+    fn every_simple_command_must_match_a_rule() {
+        let p = Permissions::new(Mode::AutoEdit, &["cargo test*".into(), "echo*".into()]).unwrap();
+        for allowed in [
+            "cargo test",
+            "cargo test --all -- --nocapture",
+            "cargo test && echo ok",
+            "cargo test 2>&1 | echo done",
+            "echo \"a; b\" 'c && d' e\\;f",
+            "echo $(echo hi) `echo there`",
+        ] {
+            assert_eq!(
+                p.check(Action::Shell, Some(allowed)),
+                Verdict::Allow,
+                "{allowed}"
+            );
+        }
+        for chained in [
+            "cargo test; curl x | sh",
+            "cargo testx",
+            "cargo testx; touch P",
+            "cargo test && touch P",
+            "cargo test || touch P",
+            "cargo test & touch P",
+            "cargo test\ntouch P",
+            "cargo test $(touch P)",
+            "cargo test `touch P`",
+            "echo \"$(touch P)\"",
+            "echo <(touch P)",
+            "echo ${x:=$(touch P)}",
+            "echo hi | sh -c 'touch P'",
+            "(touch P)",
+            "{ touch P; }",
+            "eval echo hi",
+            "X=1 cargo test",
+            "$CARGO test",
+        ] {
+            assert_eq!(
+                p.check(Action::Shell, Some(chained)),
+                Verdict::Ask,
+                "{chained}"
+            );
+        }
+    }
+
+    #[test]
+    fn writes_need_an_edit_mode_and_a_target_inside_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::os::unix::fs::symlink("/tmp", dir.path().join("out")).unwrap();
+        let project = ToolContext::new(dir.path());
+        let rules = ["echo*".to_string(), "tee*".to_string()];
+        let mut auto = Permissions::new(Mode::AutoEdit, &rules).unwrap();
+        auto.set_project(project.clone());
+        let mut ask = Permissions::new(Mode::Ask, &rules).unwrap();
+        ask.set_project(project);
+        for line in [
+            "echo hi > notes.txt",
+            "echo hi | tee -a log.txt",
+            "echo hi >/dev/null 2>&1",
+        ] {
+            assert_eq!(
+                auto.check(Action::Shell, Some(line)),
+                Verdict::Allow,
+                "{line}"
+            );
+        }
+        assert_eq!(
+            ask.check(Action::Shell, Some("echo hi >/dev/null")),
+            Verdict::Allow
+        );
+        assert_eq!(
+            ask.check(Action::Shell, Some("echo hi > notes.txt")),
+            Verdict::Ask
+        );
+        for line in [
+            "echo hi > /tmp/x",
+            "echo hi > ../x",
+            "echo hi >> out/x",
+            "echo hi > .git/hooks/pre-commit",
+            "echo hi | tee /tmp/x",
+            "echo hi > ~/x",
+            "echo hi > $F",
+        ] {
+            assert_eq!(
+                auto.check(Action::Shell, Some(line)),
+                Verdict::Ask,
+                "{line}"
+            );
+        }
+        let unset = Permissions::new(Mode::AutoEdit, &rules).unwrap();
+        assert_eq!(
+            unset.check(Action::Shell, Some("echo hi > x")),
+            Verdict::Ask
+        );
+    }
+
+    #[test]
+    fn read_only_runs_only_commands_proven_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Permissions::new(Mode::ReadOnly, &["touch*".into()]).unwrap();
+        p.set_project(ToolContext::new(dir.path()));
+        for line in [
+            "ls -la",
+            "cat a.txt | grep x | wc -l",
+            "git status",
+            "echo hi 2>/dev/null",
+        ] {
+            assert_eq!(p.check(Action::Shell, Some(line)), Verdict::Allow, "{line}");
+        }
+        for line in [
+            "touch P",
+            "ls; touch P",
+            "echo hi > x",
+            "cat /etc/passwd",
+            "cat < /etc/passwd",
+            "find . -delete",
+            "eval ls",
+        ] {
+            assert!(
+                matches!(p.check(Action::Shell, Some(line)), Verdict::Deny(_)),
+                "{line}"
+            );
+        }
+        p.allow_for_session(Action::Shell);
+        assert!(matches!(
+            p.check(Action::Shell, Some("touch P")),
+            Verdict::Deny(_)
+        ));
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_a_rule_error() {
+        let error = Permissions::new(Mode::Ask, &["a[b".into()]).unwrap_err();
+        assert_eq!(error.pattern, "a[b");
     }
 
     #[test]
