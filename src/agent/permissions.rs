@@ -1,4 +1,11 @@
 //! Permission modes and shell allow-rules: what may run without asking.
+//!
+//! Shell commands are judged on what [`super::shell_command`] reads in them: every simple
+//! command must match an `--allow` rule ([`super::allow_rule`] has the pattern semantics),
+//! every file a redirection or `tee` writes must be `/dev/null` (or `/dev/stdout`,
+//! `/dev/stderr`) or, in `auto-edit`, a path inside the project outside `.git/`, and a line the
+//! parser cannot read with certainty is asked about. `read-only` runs only the commands
+//! [`super::read_only_command`] proves read-only; `full-auto` runs everything.
 
 use std::path::{Component, Path};
 

@@ -91,14 +91,17 @@ fn rg_runs_programs(arg: &str) -> bool {
         || (arg.starts_with('-') && !arg.starts_with("--") && arg.contains('z'))
 }
 
-/// The part of an argument that could be a path: the value of `--opt=value`, nothing for
-/// other options, else the whole argument.
+/// The part of an argument that could be a path: the value of `--opt=value`, from the first
+/// `/` of an option with an attached value (`-f/etc/x`), nothing for other options, else the
+/// whole argument.
 fn path_in_argument(arg: &str) -> &str {
-    if arg.starts_with('-') {
-        arg.split_once('=').map(|(_, value)| value).unwrap_or("")
-    } else {
-        arg
+    if !arg.starts_with('-') {
+        return arg;
     }
+    if let Some((_, value)) = arg.split_once('=') {
+        return value;
+    }
+    arg.find('/').map(|slash| &arg[slash..]).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -139,6 +142,7 @@ mod tests {
             "cat /etc/passwd",
             "cat ../secret",
             "cat --files0-from=/etc/x",
+            "grep -f/etc/passwd x",
             "cat $F",
             "ls *",
             "find . -delete",

@@ -113,12 +113,44 @@ pub fn analyze(line: &str) -> Result<CommandLine, Uncertain> {
     if root.has_error() {
         return Err(Uncertain("it is not valid bash syntax".into()));
     }
+    if deeper_than(root, MAX_DEPTH) {
+        return Err(Uncertain(format!(
+            "it nests more than {MAX_DEPTH} levels deep"
+        )));
+    }
     let mut walker = Walker {
         source: line,
         line: CommandLine::default(),
     };
     walker.statement(root)?;
     Ok(walker.line)
+}
+
+/// How deep a syntax tree may nest before the line counts as uncertain (the walk recurses).
+const MAX_DEPTH: usize = 256;
+
+/// Whether the tree under `root` nests deeper than `limit` (walked without recursion).
+fn deeper_than(root: Node, limit: usize) -> bool {
+    let mut cursor = root.walk();
+    let mut depth = 0;
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 /// Whitespace that bash does not treat as a separator but a parser might.
@@ -551,6 +583,13 @@ mod tests {
     }
 
     #[test]
+    fn moderate_nesting_is_read_deep_nesting_is_uncertain() {
+        let nested = |n: usize| format!("{}x{}", "echo $(".repeat(n), ")".repeat(n));
+        assert_eq!(analyze(&nested(20)).unwrap().commands.len(), 21);
+        assert!(analyze(&nested(5000)).is_err());
+    }
+
+    #[test]
     fn quotes_and_escapes_are_removed_and_hide_no_separator() {
         let line = analyze(r#"echo 'a;b' "c && d" e\;f "g\"h" \e"#).unwrap();
         assert_eq!(line.commands.len(), 1);
@@ -616,6 +655,7 @@ mod tests {
             "echo hi <>f",
             "echo `echo \\`id\\``",
             "cargo test\\\nx",
+            format!("{}x{}", "echo $(".repeat(300), ")".repeat(300)).as_str(),
             "cargo test\rx",
             "echo 'unterminated",
             "echo (",
