@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
     /// CI patch mode (with -p): work in a scratch copy and print a unified diff for `git apply`.
-    #[arg(long)]
+    #[arg(long, requires = "prompt")]
     pub patch: bool,
     /// Write the patch here instead of stdout.
     #[arg(long, value_name = "FILE", requires = "patch")]
@@ -24,7 +24,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 40)]
     pub max_turns: usize,
     /// Permission mode: read-only, ask, auto-edit, full-auto.
-    #[arg(long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", value_parser = ["read-only", "ask", "auto-edit", "full-auto"])]
     pub mode: Option<String>,
     /// Allow shell commands matching this pattern without asking (repeatable), e.g. 'cargo test*'.
     #[arg(long = "allow", value_name = "PATTERN")]
@@ -88,10 +88,10 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 512, global = true)]
     pub ubatch: usize,
     /// Flash attention: on, off or auto.
-    #[arg(long, default_value = "auto", global = true)]
+    #[arg(long, default_value = "auto", global = true, value_parser = ["on", "off", "auto"])]
     pub flash_attn: String,
     /// KV cache type: f16, q8_0, q4_0.
-    #[arg(long, default_value = "f16", global = true)]
+    #[arg(long, default_value = "f16", global = true, value_parser = ["f16", "q8_0", "q4_0"])]
     pub kv_type: String,
     /// Layers to offload to the GPU (default: all, when built with a GPU backend).
     #[arg(long, global = true)]
@@ -109,7 +109,7 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 0, global = true)]
     pub seed: u32,
     /// Sampling temperature (0 = greedy).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = parse_temperature)]
     pub temperature: Option<f32>,
     /// Tokens per generation.
     #[arg(long, default_value_t = 4096, global = true)]
@@ -120,6 +120,19 @@ pub struct ModelArgs {
     /// Small grammar bounds (for random-weight test models).
     #[arg(long, hide = true, global = true)]
     pub bounded_grammar: bool,
+}
+
+/// A finite, non-negative temperature (NaN and infinities would poison the sampler).
+fn parse_temperature(text: &str) -> Result<f32, String> {
+    let value: f32 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!(
+            "the temperature must be a finite number ≥ 0 (0 = greedy), not {text}"
+        ));
+    }
+    Ok(value)
 }
 
 /// Subcommands.
@@ -159,6 +172,16 @@ pub enum Command {
         #[arg(long, requires = "repo")]
         pack_only: bool,
     },
+    /// The models found on this machine (Hugging Face cache, llama.cpp, LM Studio, Ollama):
+    /// size, quantization, context, projector, whether each fits, the default marked.
+    Models {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a Gemma 4 GGUF and its vision/audio projector from Hugging Face into the shared
+    /// Hugging Face cache (resumable, verified).
+    Pull(PullArgs),
     /// The disk KV cache.
     Cache {
         /// What to do.
@@ -171,6 +194,22 @@ pub enum Command {
         #[command(subcommand)]
         action: DebugAction,
     },
+}
+
+/// `gem pull` arguments.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// e2b, e4b, 26b, 31b or ORG/REPO, each with an optional :QUANT (default: the size proposed
+    /// for this machine).
+    #[arg(value_name = "MODEL")]
+    pub spec: Option<String>,
+    /// The model's path on stdout (text), one JSON object (json), or every event as a JSON line
+    /// (stream-json).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
+    /// Do not fetch the vision/audio projector (mmproj).
+    #[arg(long)]
+    pub no_mmproj: bool,
 }
 
 /// `gem cache` actions.

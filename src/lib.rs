@@ -6,13 +6,16 @@
 //! thread.
 
 pub mod agent;
+pub mod child_reaper;
 pub mod cli;
 pub mod engine;
 pub mod exec;
 pub mod gemma;
+pub mod models;
 pub mod protocol;
 pub mod repo;
 pub mod session;
 pub mod setup;
+pub mod terminal_safe;
 pub mod tools;
 pub mod tui;

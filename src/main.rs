@@ -12,24 +12,40 @@ use gem::cli::{CacheAction, Cli, Command, DebugAction, FailOnArg, OutputFormat, 
 use gem::exec::exit_code;
 use gem::exec::headless::{Stdout, run_task};
 use gem::protocol::{Attachment, Op, TurnEnd};
+use gem::terminal_safe::terminal_safe;
 use gem::setup::{AgentSetup, FileConfig, build_agent, engine_config, file_config, open_backend};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => ExitCode::from(code as u8),
+    gem::child_reaper::adopt_orphans();
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("gem: error: {e:#}");
-            ExitCode::from(exit_code::ERROR as u8)
+            eprintln!("gem: error: {}", terminal_safe(&format!("{e:#}")));
+            // A bad --allow pattern is a usage error like any other bad flag.
+            if e.chain().any(|c| c.is::<gem::agent::permissions::RuleError>()) {
+                exit_code::USAGE
+            } else {
+                exit_code::ERROR
+            }
         }
-    }
+    };
+    // Nothing gem started outlives it (background commands, setsid'd daemons).
+    gem::child_reaper::end_descendants();
+    ExitCode::from(code as u8)
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    // A bad --allow pattern is reported before any model loads.
+    gem::agent::permissions::Permissions::new(Mode::Ask, &cli.allow)?;
     let file = file_config()?;
     match &cli.command {
         Some(Command::Debug { action }) => return debug(&cli, &file, action),
         Some(Command::Cache { action }) => return cache(action),
+        Some(Command::Pull(args)) => return gem::models::pull_command::run(args),
+        Some(Command::Models { json }) => {
+            return gem::models::command::run_for(&cli.model, &file, *json);
+        }
         Some(Command::Bench {
             prompt,
             generate,
@@ -96,7 +112,12 @@ fn choose_session(cli: &Cli, file: &FileConfig) -> anyhow::Result<SessionChoice>
         );
         for s in sessions.iter().take(20) {
             let turns = if s.turns == 1 { "turn" } else { "turns" };
-            eprintln!("  {}  {:>3} {turns:<5}  {}", s.id, s.turns, s.title());
+            eprintln!(
+                "  {}  {:>3} {turns:<5}  {}",
+                s.id,
+                s.turns,
+                terminal_safe(s.title())
+            );
         }
         return Ok(SessionChoice::Exit(exit_code::USAGE));
     }
@@ -123,21 +144,41 @@ fn project_root() -> anyhow::Result<PathBuf> {
         .unwrap_or(cwd))
 }
 
-/// Piped stdin, if any (never blocks on a terminal).
+/// Piped stdin, if any (never blocks on a terminal): `None` for a terminal, else the text, read
+/// lossily (bytes that are not UTF-8 become U+FFFD, and gem says so).
 fn piped_stdin() -> anyhow::Result<Option<String>> {
     if std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::io::stdin()
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .context("reading stdin")?;
-    Ok((!text.is_empty()).then_some(text))
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let replaced = text.matches('\u{FFFD}').count();
+            eprintln!(
+                "gem: warning: stdin is not valid UTF-8: {replaced} invalid byte sequence{} \
+                 replaced with U+FFFD",
+                if replaced == 1 { " was" } else { "s were" }
+            );
+            text
+        }
+    };
+    Ok(Some(text))
 }
 
-/// Ctrl-C interrupts the task (the agent answers with an interrupted turn).
+/// Ctrl-C, SIGTERM and SIGHUP interrupt the task (the agent kills the running command and
+/// answers with an interrupted turn); a second one ends gem at once, killing what it started.
 fn forward_ctrl_c(ops: std::sync::mpsc::Sender<Op>) {
+    let signals = std::sync::atomic::AtomicUsize::new(0);
     let _ = ctrlc::set_handler(move || {
+        if signals.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            gem::child_reaper::end_descendants();
+            std::process::exit(exit_code::INTERRUPTED);
+        }
         let _ = ops.send(Op::Interrupt);
     });
 }
@@ -145,16 +186,16 @@ fn forward_ctrl_c(ops: std::sync::mpsc::Sender<Op>) {
 fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i32> {
     let stdin = piped_stdin()?;
     let (prompt, attachments) = match (prompt.as_str(), stdin) {
-        ("-", Some(text)) => (text, Vec::new()),
-        ("-", None) => anyhow::bail!("-p - reads the prompt from stdin, but stdin is empty"),
-        (_, Some(text)) => (
+        ("-", Some(text)) if !text.trim().is_empty() => (text, Vec::new()),
+        ("-", _) => anyhow::bail!("-p - reads the prompt from stdin, but stdin is empty"),
+        (_, Some(text)) if !text.is_empty() => (
             prompt.clone(),
             vec![Attachment {
                 label: "stdin".into(),
                 content: text,
             }],
         ),
-        (_, None) => (prompt.clone(), Vec::new()),
+        (_, _) => (prompt.clone(), Vec::new()),
     };
     let root = project_root()?;
     let config = engine_config(&cli.model, file)?;
@@ -189,7 +230,14 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
         Stdout::Quiet
     };
     let mut stdout = std::io::stdout();
-    let result = run_task(&handle, &prompt, attachments, stream, &mut stdout);
+    // Patch mode prints the patch on stdout, so its event stream goes to stderr unless the patch
+    // goes to --out.
+    let events_to_stderr = cli.patch && cli.out.is_none();
+    let result = if events_to_stderr {
+        run_task(&handle, &prompt, attachments, stream, &mut std::io::stderr())
+    } else {
+        run_task(&handle, &prompt, attachments, stream, &mut stdout)
+    };
     let _ = handle.ops.send(Op::Shutdown);
     let mut code = exit_code::for_turn_end(&result.end);
 
@@ -216,7 +264,7 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
     match cli.output_format {
         OutputFormat::Text => {
             if !result.final_text.is_empty() {
-                writeln!(stdout, "{}", result.final_text)?;
+                writeln!(stdout, "{}", terminal_safe(&result.final_text))?;
             }
         }
         OutputFormat::Json => writeln!(stdout, "{}", serde_json::to_string(&result)?)?,
@@ -238,17 +286,28 @@ fn review(
     let root = project_root()?;
     let diff = match base {
         Some(rev) => gem::exec::diff_input::diff_against(&root, rev)?,
-        None => piped_stdin()?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "nothing to review: pipe a diff in (git diff | gem review) or pass --base REV"
-            )
-        })?,
+        None => match piped_stdin()? {
+            Some(text) => text,
+            None => {
+                eprintln!(
+                    "gem: nothing to review: pipe a diff in (git diff | gem review) or pass \
+                     --base REV"
+                );
+                return Ok(exit_code::USAGE);
+            }
+        },
     };
     if diff.trim().is_empty() {
         eprintln!("gem: the diff is empty: nothing to review");
         return Ok(exit_code::SUCCESS);
     }
     let summary = gem::exec::diff_input::summarize_diff(&diff);
+    if summary.files.is_empty() {
+        anyhow::bail!(
+            "the input is not a diff (no `diff --git`, `---`/`+++` or `@@` hunk lines): pipe \
+             `git diff` or a unified diff into gem review"
+        );
+    }
     eprintln!(
         "gem: reviewing {} files (+{} -{})",
         summary.files.len(),
@@ -272,6 +331,10 @@ fn review(
             pack_repo: true,
         },
     )?;
+    let mut agent = agent;
+    agent.end_turns_with(Box::new(gem::tools::SubmitReviewTool), |answer| {
+        parse_findings(answer).is_ok()
+    });
     let handle = spawn(agent);
     forward_ctrl_c(handle.ops.clone());
     let result = run_task(
@@ -288,14 +351,27 @@ fn review(
     if result.end != TurnEnd::Completed {
         return Ok(exit_code::for_turn_end(&result.end));
     }
-    let findings = parse_findings(&result.final_text)
+    // The findings come from the submit_review call (its grammar keeps them well-formed), else
+    // from a JSON block in the answer.
+    let submitted = result
+        .last_arguments
+        .get(gem::tools::SUBMIT_REVIEW)
+        .and_then(|args| args.get("findings"))
+        .map(|findings| findings.to_string());
+    let findings = parse_findings(submitted.as_deref().unwrap_or(&result.final_text))
         .map_err(|e| anyhow::anyhow!("the model's review could not be read: {e}"))?;
     let format = match format {
         ReviewFormatArg::Text => ReviewFormat::Text,
         ReviewFormatArg::Json => ReviewFormat::Json,
         ReviewFormatArg::Github => ReviewFormat::Github,
     };
-    println!("{}", format_findings(&findings, format).trim_end());
+    let report = format_findings(&findings, format);
+    // JSON escapes control characters itself; text and GitHub annotations go to a terminal or log.
+    let report = match format {
+        ReviewFormat::Json => report,
+        ReviewFormat::Text | ReviewFormat::Github => terminal_safe(&report).into_owned(),
+    };
+    println!("{}", report.trim_end());
     let fail_on = match fail_on {
         FailOnArg::Error => FailOn::Error,
         FailOnArg::Warning => FailOn::Warning,
@@ -330,6 +406,14 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
     let mode = cli.mode.clone().unwrap_or_else(|| "ask".into());
     let history = Some(agent.conversation().clone()).filter(|c| !c.turns.is_empty());
     let handle = spawn(agent);
+    // In raw mode Ctrl-C is a key; a signal (SIGTERM, SIGHUP when the terminal closes, an
+    // external SIGINT) ends gem and what it started. The session log is already on disk.
+    let _ = ctrlc::set_handler(|| {
+        gem::child_reaper::end_descendants();
+        gem::tui::restore_after_signal();
+        eprintln!("gem: ended by a signal; `gem --continue` resumes this session");
+        std::process::exit(exit_code::INTERRUPTED);
+    });
     let (theme, no_color) = tui_theme(cli, file)?;
     gem::tui::run(
         gem::tui::TuiConfig {

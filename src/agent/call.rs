@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use super::turn::malformed_error;
-use super::{Action, Agent, Verdict};
+use super::{Action, Agent, Verdict, always_allow};
 use crate::gemma::{ModelPart, ToolCall, ToolResponse};
 use crate::protocol::{ApprovalDecision, Event, Op};
 use crate::tools::{Preview, ToolKind, ToolOutput};
@@ -17,7 +17,7 @@ impl Agent {
         call: &ToolCall,
         interrupted: bool,
         ops: &mpsc::Receiver<Op>,
-    ) -> String {
+    ) -> ToolOutput {
         self.next_call += 1;
         let call_id = format!("call_{}", self.next_call);
         self.emit(Event::ToolCallBegin {
@@ -35,7 +35,11 @@ impl Agent {
         };
         if output.is_error && output.content.starts_with("denied") {
             self.emit(Event::Warning {
-                message: format!("{} call denied: {}", call.name, output.content),
+                message: format!(
+                    "{} call denied: {}",
+                    call.name,
+                    output.content.trim_start_matches("denied: ")
+                ),
             });
         }
         self.undo.record(&output.changed_files);
@@ -53,7 +57,7 @@ impl Agent {
                 name: call.name.clone(),
                 response: serde_json::Value::String(output.content.clone()),
             })]);
-        output.content
+        output
     }
 
     fn execute(&mut self, call: &ToolCall, call_id: &str, ops: &mpsc::Receiver<Op>) -> ToolOutput {
@@ -97,25 +101,46 @@ impl Agent {
                     Some(Preview::Command(c)) => c.clone(),
                     None => prepared.summary.clone(),
                 };
+                let always_rules = command
+                    .as_deref()
+                    .filter(|_| action == Action::Shell)
+                    .and_then(|c| always_allow::shell_rules(&self.permissions, c));
                 self.emit(Event::ApprovalRequest {
                     call_id: call_id.to_string(),
                     name: call.name.clone(),
                     preview,
                     editable_command: action == Action::Shell,
+                    always: always_allow::always_label(action, always_rules.as_deref()),
                 });
                 match self.wait_for_approval(call_id, ops) {
                     ApprovalDecision::Approve => prepared.execute(&self.tool_ctx),
                     ApprovalDecision::ApproveForSession => {
-                        self.permissions.allow_for_session(action);
+                        match (action, always_rules) {
+                            (Action::Shell, Some(rules)) => {
+                                for rule in rules {
+                                    // The rules were parsed when they were derived.
+                                    let _ = self.permissions.add_rule(&rule);
+                                }
+                            }
+                            (Action::Shell, None) => {}
+                            _ => self.permissions.allow_for_session(action),
+                        }
                         prepared.execute(&self.tool_ctx)
                     }
                     ApprovalDecision::ApproveEdited { command } => {
                         let mut args = call.arguments.clone();
-                        args["command"] = serde_json::Value::String(command);
-                        match self.registry.prepare(&call.name, args, &self.tool_ctx) {
-                            Ok(p) => p.execute(&self.tool_ctx),
-                            Err(e) => ToolOutput::error(e.to_string()),
-                        }
+                        args["command"] = serde_json::Value::String(command.clone());
+                        let mut output =
+                            match self.registry.prepare(&call.name, args, &self.tool_ctx) {
+                                Ok(p) => p.execute(&self.tool_ctx),
+                                Err(e) => ToolOutput::error(e.to_string()),
+                            };
+                        output.content = format!(
+                            "[the user edited the command before it ran; what ran instead: \
+                             {command}]\n{}",
+                            output.content
+                        );
+                        output
                     }
                     ApprovalDecision::Deny => ToolOutput::error(
                         "denied: the user declined this call; ask or try another way",

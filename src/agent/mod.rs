@@ -3,10 +3,15 @@
 //! An [`Agent`] runs on its own thread ([`spawn`]); frontends talk to it only through
 //! [`crate::protocol::Op`]s and [`crate::protocol::Event`]s.
 
+mod allow_rule;
+pub mod always_allow;
 mod call;
+mod session_log;
 pub mod loop_guard;
 pub mod packed_context;
 pub mod permissions;
+mod read_only_command;
+pub mod shell_command;
 pub mod system_prompt;
 mod turn;
 pub mod undo;
@@ -71,6 +76,12 @@ pub struct Agent {
     next_call: usize,
     user_turns: usize,
     resent: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    /// A tool every user turn must end by calling (`submit_review` in `gem review`).
+    final_tool: Option<&'static str>,
+    /// An answer that makes the final call unnecessary (it already holds what the call would).
+    answer_suffices: fn(&str) -> bool,
+    /// The next generation must be a call to the final tool.
+    force_final: bool,
 }
 
 /// The frontend's end of a running agent.
@@ -88,9 +99,11 @@ impl Agent {
     pub fn new(
         backend: Arc<dyn Backend>,
         config: AgentConfig,
-        permissions: Permissions,
+        mut permissions: Permissions,
         session: Option<SessionWriter>,
     ) -> Self {
+        // Temporary files a killed gem left behind (`.gem-write-*`).
+        crate::tools::remove_stale_temp_files(&config.root);
         let registry = Registry::builtin();
         let cancel = Arc::new(AtomicBool::new(false));
         let mut tool_ctx =
@@ -101,6 +114,7 @@ impl Agent {
                 .read_tracker
                 .record_digest(&tool_ctx.root.join(rel), digest);
         }
+        permissions.set_project(tool_ctx.clone());
         let render = render_options(&registry, config.variant, config.thinking);
         Self {
             backend,
@@ -118,7 +132,25 @@ impl Agent {
             next_call: 0,
             user_turns: 0,
             resent: std::collections::BTreeMap::new(),
+            final_tool: None,
+            answer_suffices: |_| false,
+            force_final: false,
         }
+    }
+
+    /// Adds `tool` and makes every user turn end with a successful call to it: an answer
+    /// without that call (unless `answer_suffices` accepts it) is followed by one more
+    /// generation whose grammar admits only that call (where a grammar is used). Its arguments
+    /// are what the frontend reads.
+    pub fn end_turns_with(
+        &mut self,
+        tool: Box<dyn crate::tools::Tool>,
+        answer_suffices: fn(&str) -> bool,
+    ) {
+        self.final_tool = Some(tool.name());
+        self.answer_suffices = answer_suffices;
+        self.registry.register(tool);
+        self.render = render_options(&self.registry, self.config.variant, self.config.thinking);
     }
 
     /// Restores an earlier conversation (`--continue` / `--resume`).

@@ -4,11 +4,12 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use super::Agent;
-use super::loop_guard::{RepeatGuard, is_degenerate};
+use super::session_log::SessionLog;
+use super::loop_guard::{DegenerationGuard, RepeatGuard};
 use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
 use crate::gemma::{
-    Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamParser,
-    ToolCall, call_grammar,
+    Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamEnd,
+    StreamParser, ToolCall, call_grammar,
 };
 use crate::protocol::{Attachment, Event, Op, TurnEnd};
 
@@ -19,7 +20,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         session: agent
             .session
             .take()
-            .map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
+            .map(|s| std::sync::Arc::new(std::sync::Mutex::new(SessionLog::new(s)))),
     };
     agent.emit(Event::SessionConfigured {
         session_id: agent.emitter.session_id(),
@@ -63,6 +64,9 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
                 agent.emit(Event::Cleared);
             }
+            Op::ShowPermissions => agent.report_permissions(),
+            Op::RevokeRule { rule } => agent.revoke_rule(&rule),
+            Op::RevokeSessionEdits => agent.revoke_session_edits(),
             Op::Shutdown => {
                 agent.save_checkpoint();
                 break;
@@ -75,13 +79,17 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
 #[derive(Default, Clone)]
 pub struct Emitter {
     events: Option<mpsc::Sender<Event>>,
-    session: Option<std::sync::Arc<std::sync::Mutex<crate::session::SessionWriter>>>,
+    session: Option<std::sync::Arc<std::sync::Mutex<SessionLog>>>,
 }
 
 impl Emitter {
     /// Reports one event.
     pub fn emit(&self, event: Event) {
-        self.record("event", &event);
+        if let Some(session) = &self.session
+            && let Ok(mut session) = session.lock()
+        {
+            session.event(&event);
+        }
         if let Some(tx) = &self.events {
             let _ = tx.send(event);
         }
@@ -92,7 +100,7 @@ impl Emitter {
         if let Some(session) = &self.session
             && let Ok(mut session) = session.lock()
         {
-            let _ = session.append(kind, payload);
+            session.record(kind, payload);
         }
     }
 
@@ -152,6 +160,9 @@ impl Agent {
         });
         let mut guard = RepeatGuard::default();
         let mut end = None;
+        // With a final tool: the answer given before the call that ends the turn.
+        let mut answer = String::new();
+        self.force_final = false;
         for _ in 0..self.config.max_turns.max(1) {
             match self.step() {
                 Step::End(reason, text) => {
@@ -159,16 +170,34 @@ impl Agent {
                     break;
                 }
                 Step::Answer(text) => {
+                    if let Some(tool) = self.final_tool
+                        && !self.force_final
+                        && !(self.answer_suffices)(&text)
+                    {
+                        // The turn must end with this call: ask for it, with a grammar that
+                        // admits nothing else.
+                        self.force_final = true;
+                        answer = text;
+                        self.conversation
+                            .push_user(include_str!("../../prompts/final_call.md").replace("{tool}", tool));
+                        continue;
+                    }
                     end = Some((TurnEnd::Completed, text));
                     break;
                 }
                 Step::Calls(calls) => {
                     let mut looped = false;
+                    let mut final_called = false;
                     for call in calls {
                         let interrupted = self.cancel.load(Ordering::Relaxed);
                         let output = self.run_call(&call, interrupted, ops);
+                        final_called |= Some(call.name.as_str()) == self.final_tool && !output.is_error;
                         let key = format!("{}{}", call.name, call.arguments);
-                        looped |= guard.record(&key, &output);
+                        looped |= guard.record(&key, &output.content);
+                    }
+                    if final_called && !self.cancel.load(Ordering::Relaxed) {
+                        end = Some((TurnEnd::Completed, std::mem::take(&mut answer)));
+                        break;
                     }
                     if self.cancel.load(Ordering::Relaxed) {
                         end = Some((TurnEnd::Interrupted, String::new()));
@@ -210,6 +239,25 @@ impl Agent {
         } else {
             GrammarOptions::default()
         };
+        if self.force_final
+            && let Some(tool) = self.final_tool
+        {
+            // Eager (no trigger): the output is exactly one call to the final tool.
+            let only: Vec<_> = self
+                .render
+                .tools
+                .iter()
+                .filter(|t| t.name == tool)
+                .cloned()
+                .collect();
+            let grammar = call_grammar(&only, &GrammarOptions { max_calls: 1, ..opts }).ok()?;
+            return Some(GrammarSpec {
+                gbnf: grammar.gbnf,
+                root: grammar.root,
+                trigger_patterns: Vec::new(),
+                trigger_tokens: Vec::new(),
+            });
+        }
         let grammar = call_grammar(&self.render.tools, &opts).ok()?;
         Some(GrammarSpec {
             gbnf: grammar.gbnf,
@@ -284,7 +332,9 @@ impl Agent {
         let mut parser =
             StreamParser::new(ParseOptions::for_prompt(&prompt, self.render.tools.clone()));
         let mut parsed: Vec<ParseEvent> = Vec::new();
-        let mut raw = String::new();
+        // Judged on free text and thinking only: a tool argument (a file's content) may
+        // legitimately repeat a short unit for long.
+        let mut guard = DegenerationGuard::default();
         let mut degenerate = false;
         let cancel = self.cancel.clone();
         let emitter = self.emitter.clone();
@@ -294,18 +344,27 @@ impl Agent {
                 emitter.emit(Event::PrefillProgress { done, total });
             }
             GenerateEvent::Delta { text, .. } => {
-                raw.push_str(&text);
                 for ev in parser.push(&text) {
                     stream_event(&ev, &emitter);
+                    if let ParseEvent::Text(t) | ParseEvent::Thinking(t) = &ev {
+                        guard.push(t);
+                    }
                     parsed.push(ev);
                 }
-                if is_degenerate(&raw) {
+                if guard.is_degenerate() {
                     degenerate = true;
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
         });
-        for ev in parser.finish() {
+        // A call left open is run only when the model itself ended the generation.
+        let end = match &result {
+            Ok(outcome) if !degenerate && matches!(outcome.stop, StopReason::EndOfGeneration(_)) => {
+                StreamEnd::ModelEnded
+            }
+            _ => StreamEnd::Cut,
+        };
+        for ev in parser.finish_at(end) {
             stream_event(&ev, &self.emitter);
             parsed.push(ev);
         }
@@ -335,6 +394,7 @@ impl Agent {
         let mut calls = Vec::new();
         let mut parts = Vec::new();
         let mut text = String::new();
+        let mut thought = String::new();
         for ev in parsed {
             match ev {
                 ParseEvent::MalformedCall { raw, error } => {
@@ -350,7 +410,10 @@ impl Agent {
                     text.push_str(&t);
                     parts.push(ModelPart::Text(t));
                 }
-                ParseEvent::Thinking(t) => parts.push(ModelPart::Thinking(t)),
+                ParseEvent::Thinking(t) => {
+                    thought.push_str(&t);
+                    parts.push(ModelPart::Thinking(t));
+                }
             }
         }
         self.conversation.extend_model(coalesce(parts));
@@ -378,7 +441,18 @@ impl Agent {
             return Step::End(TurnEnd::Error, text.trim().to_string());
         }
         if calls.is_empty() {
-            Step::Answer(text.trim().to_string())
+            let answer = text.trim();
+            if answer.is_empty() && !thought.trim().is_empty() {
+                // After a tool response the template opens the thought channel; a model that
+                // answers there and ends its turn without `<channel|>` still answered.
+                self.emit(Event::Warning {
+                    message: "the model ended its turn inside its thinking, with no answer after \
+                              it: its thinking is shown as the answer"
+                        .into(),
+                });
+                return Step::Answer(thought.trim().to_string());
+            }
+            Step::Answer(answer.to_string())
         } else {
             Step::Calls(calls)
         }
@@ -400,15 +474,26 @@ impl Agent {
         let Ok(rendered) = self.render_prompt_spans(&self.conversation, &opts) else {
             return;
         };
-        if self.backend.info().architecture != "replay" {
-            eprintln!("gem: keeping this conversation's KV state on disk for --continue…");
+        // Only what the KV cache already holds is written (no prefill): one state write.
+        let real = self.backend.info().architecture != "replay";
+        if real {
+            eprint!(
+                "gem: keeping this conversation's KV state on disk for --continue (ctrl-c skips)…"
+            );
         }
-        if let Err(e) = self
+        let started = std::time::Instant::now();
+        let saved = self
             .backend
-            .save_checkpoint(&rendered.text, &rendered.content)
-        {
-            eprintln!("gem: warning: the conversation's KV state was not saved: {e}");
+            .save_checkpoint(&rendered.text, &rendered.content);
+        match saved {
+            Ok(tokens) if real => eprintln!(
+                " {tokens} tokens in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("\ngem: warning: the conversation's KV state was not saved: {e}"),
         }
+        eprintln!("gem: `gem --continue` resumes this session");
     }
 
     /// Summarises the conversation with the model and continues from the summary.

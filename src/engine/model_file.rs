@@ -3,6 +3,7 @@
 //! llama.cpp answers most bad files with a bare null pointer; these checks turn the common cases
 //! (missing file, not a GGUF, unreadable header, unknown architecture) into clear messages.
 
+use std::ffi::{CStr, CString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,13 @@ pub struct GgufFacts {
     pub sliding_window: Option<u32>,
     /// `tokenizer.chat_template`, if the file embeds one.
     pub chat_template: Option<String>,
+    /// `general.type` (`model`, `mmproj`, …), if present.
+    pub general_type: Option<String>,
+    /// Number of tensors the header describes.
+    pub tensor_count: u64,
+    /// Keys under `<arch>.vision.` or `<arch>.audio.`: an encoder's settings stored in the
+    /// model file itself (as Ollama's own blobs do).
+    pub encoder_keys: usize,
     /// File size in bytes.
     pub file_bytes: u64,
 }
@@ -49,9 +57,33 @@ const KNOWN_ARCHITECTURES: &[&str] = &[
     "mistral3", "phi3",
 ];
 
-/// Validates `path` and reads its metadata.
+/// Whether this build of llama.cpp is known to load `architecture`.
+pub fn is_known_architecture(architecture: &str) -> bool {
+    KNOWN_ARCHITECTURES.contains(&architecture)
+}
+
+/// Validates `path` and reads its metadata; an architecture gem does not know is an error.
 pub fn inspect(path: &Path) -> Result<GgufFacts, EngineError> {
+    let facts = read_header(path)?;
+    if !is_known_architecture(&facts.architecture) {
+        return Err(EngineError::UnsupportedArchitecture {
+            path: path.into(),
+            architecture: facts.architecture,
+        });
+    }
+    Ok(facts)
+}
+
+/// Reads the metadata of any GGUF file (projectors and unknown architectures included),
+/// without loading weights.
+pub fn read_header(path: &Path) -> Result<GgufFacts, EngineError> {
     let meta = std::fs::metadata(path).map_err(|_| EngineError::ModelNotFound(path.into()))?;
+    if meta.is_dir() {
+        return Err(EngineError::NotGguf {
+            path: path.into(),
+            detail: "it is a directory; pass the .gguf file itself".into(),
+        });
+    }
     if !meta.is_file() {
         return Err(EngineError::ModelNotFound(path.into()));
     }
@@ -100,13 +132,48 @@ pub fn inspect(path: &Path) -> Result<GgufFacts, EngineError> {
     facts.value_length = uint(&ctx, &format!("{arch}.attention.value_length"));
     facts.sliding_window = uint(&ctx, &format!("{arch}.attention.sliding_window"));
     facts.chat_template = string(&ctx, "tokenizer.chat_template");
-    if !KNOWN_ARCHITECTURES.contains(&arch.as_str()) {
-        return Err(EngineError::UnsupportedArchitecture {
-            path: path.into(),
-            architecture: arch,
-        });
-    }
+    facts.general_type = string(&ctx, "general.type");
+    facts.tensor_count = u64::try_from(ctx.n_tensors()).unwrap_or(0);
+    let vision = format!("{arch}.vision.");
+    let audio = format!("{arch}.audio.");
+    facts.encoder_keys = (0..ctx.n_kv())
+        .filter_map(|i| ctx.key_at(i))
+        .filter(|key| key.starts_with(&vision) || key.starts_with(&audio))
+        .count();
     Ok(facts)
+}
+
+/// The names of the tensors `path` describes, read from its header (`None` when it cannot be
+/// read). llama_cpp_2's `GgufContext` counts tensors but does not name them, hence the direct
+/// calls.
+pub fn tensor_names(path: &Path) -> Option<Vec<String>> {
+    let c_path = CString::new(path.to_str()?).ok()?;
+    let params = llama_cpp_sys_2::gguf_init_params {
+        no_alloc: true,
+        ctx: std::ptr::null_mut(),
+    };
+    // SAFETY: `c_path` is a valid NUL-terminated string; with `no_alloc` and a null ggml
+    // context gguf reads only the header and returns a context we own, or null.
+    let ctx = super::llama::logs::capture(|| unsafe {
+        llama_cpp_sys_2::gguf_init_from_file(c_path.as_ptr(), params)
+    });
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: `ctx` is valid until `gguf_free` below; ids are within `0..n`; the name pointers
+    // point into `ctx` and are copied before it is freed.
+    let names = unsafe {
+        let n = llama_cpp_sys_2::gguf_get_n_tensors(ctx);
+        let names = (0..n)
+            .filter_map(|i| {
+                let name = llama_cpp_sys_2::gguf_get_tensor_name(ctx, i);
+                (!name.is_null()).then(|| CStr::from_ptr(name).to_string_lossy().into_owned())
+            })
+            .collect();
+        llama_cpp_sys_2::gguf_free(ctx);
+        names
+    };
+    Some(names)
 }
 
 /// Identity of a model file for cache keys: its size and a hash of its first 8 MiB (header,

@@ -183,6 +183,12 @@ impl Backend for ReplayBackend {
                 tokens: Vec::new(),
             });
             rest = tail;
+            // Recorded text counts as estimated tokens against --max-tokens, so a cut-off
+            // generation can be replayed too.
+            if !rest.is_empty() && estimate_tokens(text.len()) >= request.max_tokens {
+                stop = StopReason::MaxTokens;
+                break;
+            }
             if !self.delay.is_zero() {
                 std::thread::sleep(self.delay);
             }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::agent::AgentHandle;
 use crate::protocol::{Attachment, Event, Op, TokenUsage, TurnEnd};
+use crate::terminal_safe::terminal_safe;
 
 /// What stdout carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,10 @@ pub struct TaskResult {
     pub usage: TokenUsage,
     /// Model generations.
     pub generations: usize,
+    /// The arguments of each tool's last successful call, by tool name (what `gem review`
+    /// reads its findings from).
+    #[serde(skip)]
+    pub last_arguments: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Sends `text` as one user turn and consumes events until the turn completes.
@@ -47,6 +52,7 @@ pub fn run_task(
     let mut result = TaskResult {
         end: TurnEnd::Error,
         final_text: String::new(),
+        last_arguments: Default::default(),
         tool_calls: 0,
         denied_calls: 0,
         errors: Vec::new(),
@@ -69,6 +75,8 @@ pub fn run_task(
     let mut err = std::io::stderr();
     let mut thinking = false;
     let mut prefill_started: Option<(std::time::Instant, usize)> = None;
+    let mut pending_arguments: Option<(String, serde_json::Value)> = None;
+    let progress_on_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     for event in &handle.events {
         if stdout == Stdout::StreamJson
             && let Ok(line) = serde_json::to_string(&event)
@@ -82,7 +90,8 @@ pub fn run_task(
                 thinking = true;
             }
             Event::TextDelta { .. } => thinking = false,
-            Event::PrefillProgress { done, total } if *total > 2048 => {
+            // A progress line rewritten with `\r` only makes sense on a terminal.
+            Event::PrefillProgress { done, total } if *total > 2048 && progress_on_tty => {
                 let started = *prefill_started.get_or_insert((std::time::Instant::now(), *done));
                 let rate = (done - started.1) as f64 / started.0.elapsed().as_secs_f64().max(0.001);
                 let eta = if rate > 0.0 && done > &started.1 {
@@ -101,7 +110,13 @@ pub fn run_task(
             } => {
                 result.tool_calls += 1;
                 thinking = false;
-                let _ = writeln!(err, "→ {name} {}", key_argument(arguments));
+                pending_arguments = Some((name.clone(), arguments.clone()));
+                let _ = writeln!(
+                    err,
+                    "→ {} {}",
+                    terminal_safe(name),
+                    terminal_safe(&key_argument(arguments))
+                );
             }
             Event::ToolCallEnd {
                 summary,
@@ -112,8 +127,13 @@ pub fn run_task(
                 if *is_error && output.starts_with("denied") {
                     result.denied_calls += 1;
                 }
+                if let Some((name, arguments)) = pending_arguments.take()
+                    && !*is_error
+                {
+                    result.last_arguments.insert(name, arguments);
+                }
                 let mark = if *is_error { "✗" } else { "✓" };
-                let _ = writeln!(err, "  {mark} {summary}");
+                let _ = writeln!(err, "  {mark} {}", terminal_safe(summary));
             }
             Event::TokenUsage { usage } => {
                 result.generations += 1;
@@ -126,10 +146,10 @@ pub fn run_task(
                 result.usage.context_size = usage.context_size;
             }
             Event::Warning { message } => {
-                let _ = writeln!(err, "warning: {message}");
+                let _ = writeln!(err, "warning: {}", terminal_safe(message));
             }
             Event::Error { message } => {
-                let _ = writeln!(err, "error: {message}");
+                let _ = writeln!(err, "error: {}", terminal_safe(message));
                 result.errors.push(message.clone());
             }
             Event::ApprovalRequest { call_id, .. } => {

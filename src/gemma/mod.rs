@@ -46,7 +46,7 @@ pub use conversation::{
 pub use declaration::{ToolDeclaration, declaration};
 pub use grammar::{CallGrammar, GrammarOptions, call_grammar};
 pub use openai::{OpenAiChat, parse_to_jsonl, render_chat_json};
-pub use parse::{ParseEvent, ParseOptions, StreamParser};
+pub use parse::{ParseEvent, ParseOptions, StreamEnd, StreamParser};
 pub use render::{RenderError, RenderOptions, Rendered, Variant, render, render_spans};
 pub use schema::{parameters_for, parameters_from_schema, tool_declaration};
 pub use template::{ChatTemplate, TemplateError, probe, probe_agrees, render_with_template};

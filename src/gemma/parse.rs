@@ -21,8 +21,10 @@
 //!
 //! Quirks handled: tags split across chunks; an extra `<tool_call|>`; a
 //! stray `<|tool_response>` before anything else; `<turn|>`, `<eos>` or
-//! `<|tool_response>` in place of `<tool_call|>`; a call cut off before
-//! `<tool_call|>` (parsed at [`StreamParser::finish`]); an unclosed `<|"|>`
+//! `<|tool_response>` in place of `<tool_call|>`; a call the model ended
+//! before `<tool_call|>` (parsed at [`StreamParser::finish`], unless a string
+//! value is still open: a call cut off by the token limit or a cancellation,
+//! or ending inside a string, is malformed, see [`StreamParser::finish_at`]); an unclosed `<|"|>`
 //! (when the call ends, the string is cut at the first `<tool_call|>`,
 //! `<|tool_call>`, `<turn|>`, `<eos>` or `<|tool_response>` inside it and
 //! what follows is parsed again); a missing final `}`; single quotes;
@@ -105,6 +107,15 @@ impl ParseEvent {
             ParseEvent::MalformedCall { .. } => None,
         }
     }
+}
+
+/// How a generation ended, as far as a call left open at its end is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The model ended it (an end-of-generation token, or the end of a recorded output).
+    ModelEnded,
+    /// It was cut: the token limit, a cancellation, a full context or an engine error.
+    Cut,
 }
 
 /// How to parse.
@@ -195,11 +206,33 @@ impl StreamParser {
         std::mem::take(&mut self.events)
     }
 
-    /// Ends the generation: completes a cut-off call, flushes held text.
-    pub fn finish(mut self) -> Vec<ParseEvent> {
+    /// Ends a generation the model ended itself (an end-of-generation token): completes a call
+    /// that lacks only its closing tag, flushes held text. See [`StreamParser::finish_at`].
+    pub fn finish(self) -> Vec<ParseEvent> {
+        self.finish_at(StreamEnd::ModelEnded)
+    }
+
+    /// Ends the generation, knowing how it ended.
+    ///
+    /// A call still open at the end is completed only when the model ended the generation
+    /// itself and no string value is left open (a string closed by a tag inside it counts as
+    /// closed). A call cut off by the token limit, a cancellation or a full context, or one whose
+    /// last string never ended, becomes a [`ParseEvent::MalformedCall`]: its content may be
+    /// half written, so it must never run.
+    pub fn finish_at(mut self, end: StreamEnd) -> Vec<ParseEvent> {
         loop {
             self.process(true);
-            if self.mode == Mode::Call && self.finish_call().is_some() {
+            if self.mode != Mode::Call {
+                break;
+            }
+            if let Some(error) = self.cut_off_error(end) {
+                let raw = std::mem::take(&mut self.call);
+                self.call_in_string = false;
+                self.mode = Mode::Text;
+                self.events.push(ParseEvent::MalformedCall { raw, error });
+                break;
+            }
+            if self.finish_call().is_some() {
                 continue;
             }
             break;
@@ -396,36 +429,65 @@ impl StreamParser {
         }
     }
 
+    /// Why the call still open at the end of the output must not run, if it must not.
+    fn cut_off_error(&self, end: StreamEnd) -> Option<String> {
+        let closed_inside_string = self.call_in_string && self.tag_inside_open_string().is_some();
+        if end == StreamEnd::Cut && !closed_inside_string {
+            return Some(
+                "the call was cut off before its end (the generation stopped at the token \
+                 limit, was cancelled or filled the context), so it was not run"
+                    .into(),
+            );
+        }
+        if self.call_in_string && !closed_inside_string {
+            return Some(
+                "the output ended inside a string value of the call, so its content may be \
+                 incomplete and it was not run"
+                    .into(),
+            );
+        }
+        None
+    }
+
+    /// In a call whose last string is open: the first tag inside that string that ends a call
+    /// (position in `self.call`, tag).
+    fn tag_inside_open_string(&self) -> Option<(usize, &'static str)> {
+        let raw = &self.call;
+        let open = raw
+            .rfind(STRING_DELIM)
+            .map_or(0, |i| i + STRING_DELIM.len());
+        [
+            TOOL_CALL_CLOSE,
+            TOOL_CALL_OPEN,
+            TURN_CLOSE,
+            EOS,
+            TOOL_RESPONSE_OPEN,
+        ]
+        .iter()
+        .filter_map(|tag| raw[open..].find(tag).map(|i| (open + i, *tag)))
+        .min()
+    }
+
     /// Ends the call being read and emits it; returns the length of the text
     /// put back into the input when an unclosed string was cut.
     fn finish_call(&mut self) -> Option<usize> {
+        let cut = if self.call_in_string {
+            self.tag_inside_open_string()
+        } else {
+            None
+        };
         let mut raw = std::mem::take(&mut self.call);
         let mut put_back = None;
-        if self.call_in_string {
-            let open = raw
-                .rfind(STRING_DELIM)
-                .map_or(0, |i| i + STRING_DELIM.len());
-            let cut = [
-                TOOL_CALL_CLOSE,
-                TOOL_CALL_OPEN,
-                TURN_CLOSE,
-                EOS,
-                TOOL_RESPONSE_OPEN,
-            ]
-            .iter()
-            .filter_map(|tag| raw[open..].find(tag).map(|i| (open + i, *tag)))
-            .min();
-            if let Some((at, tag)) = cut {
-                let after = if tag == TOOL_CALL_CLOSE {
-                    at + tag.len()
-                } else {
-                    at
-                };
-                let rest = raw[after..].to_string();
-                raw.truncate(at);
-                self.input.insert_str(self.pos, &rest);
-                put_back = Some(rest.len());
-            }
+        if let Some((at, tag)) = cut {
+            let after = if tag == TOOL_CALL_CLOSE {
+                at + tag.len()
+            } else {
+                at
+            };
+            let rest = raw[after..].to_string();
+            raw.truncate(at);
+            self.input.insert_str(self.pos, &rest);
+            put_back = Some(rest.len());
         }
         self.call_in_string = false;
         self.mode = Mode::Text;
@@ -496,6 +558,64 @@ pub fn coalesce(events: Vec<ParseEvent>) -> Vec<ParseEvent> {
 
 #[cfg(test)]
 mod tests {
+    use super::StreamEnd;
+
+    fn finish_events(output: &str, end: StreamEnd) -> Vec<super::ParseEvent> {
+        let mut parser = super::StreamParser::new(super::ParseOptions::default());
+        let mut events = parser.push(output);
+        events.extend(parser.finish_at(end));
+        events
+    }
+
+    #[test]
+    fn a_call_ending_inside_a_string_is_malformed_not_repaired() {
+        let events = finish_events(
+            "<|tool_call>call:write_file{path:<|\"|>u.txt<|\"|>,content:<|\"|>half written",
+            StreamEnd::ModelEnded,
+        );
+        assert_eq!(events.len(), 1, "{events:?}");
+        match &events[0] {
+            super::ParseEvent::MalformedCall { raw, error } => {
+                assert!(raw.contains("half written"));
+                assert!(error.contains("inside a string"), "{error}");
+            }
+            other => panic!("expected a malformed call, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_call_cut_by_the_token_limit_is_malformed_even_when_it_reads_whole() {
+        let events = finish_events(
+            "<|tool_call>call:shell{command:<|\"|>rm -rf build<|\"|>}",
+            StreamEnd::Cut,
+        );
+        assert!(
+            matches!(&events[..], [super::ParseEvent::MalformedCall { error, .. }] if error.contains("cut off")),
+            "{events:?}"
+        );
+        // The same text ended by the model itself lacks only its closing tag: repaired.
+        let events = finish_events(
+            "<|tool_call>call:shell{command:<|\"|>rm -rf build<|\"|>}",
+            StreamEnd::ModelEnded,
+        );
+        assert!(
+            matches!(&events[..], [super::ParseEvent::ToolCall(c)] if c.name == "shell"),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_string_closed_by_a_call_tag_still_counts_as_closed_when_cut() {
+        let events = finish_events(
+            "<|tool_call>call:f{a:<|\"|>x<tool_call|>then text",
+            StreamEnd::Cut,
+        );
+        assert!(
+            matches!(&events[0], super::ParseEvent::ToolCall(c) if c.name == "f"),
+            "{events:?}"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -232,3 +232,15 @@ fn find_resolves_exact_ids_and_unique_prefixes() {
     assert!(matches!(store.find("2030"), Err(SessionError::NotFound(_))));
     assert!(matches!(store.find("../x"), Err(SessionError::NotFound(_))));
 }
+
+#[cfg(unix)]
+#[test]
+fn session_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    fs::create_dir(&project).unwrap();
+    let writer = store_in(dir.path()).create(&project, "m.gguf").unwrap();
+    let mode = fs::metadata(writer.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+}

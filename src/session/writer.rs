@@ -25,9 +25,12 @@ pub struct SessionWriter {
 impl SessionWriter {
     /// Creates a new session file at `path` (which must not exist) and writes the header.
     pub(crate) fn create_new(path: &Path, header: &SessionHeader) -> Result<Self, SessionError> {
-        let file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
+        let mut options = OpenOptions::new();
+        options.append(true).create_new(true);
+        // A session holds the user's code and prompts: readable by its owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(path)
             .map_err(|err| SessionError::io(path, err))?;
         let mut writer = SessionWriter {

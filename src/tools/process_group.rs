@@ -3,12 +3,25 @@
 
 use std::process::{Child, Command};
 
-/// Makes `command` start in a new process group whose id is the child's pid.
+/// Makes `command` start in a new process group whose id is the child's pid; on Linux the child
+/// is also killed by the kernel if gem dies first (`PR_SET_PDEATHSIG`), even by `kill -9`.
 pub fn spawn_in_new_group(command: &mut Command) -> std::io::Result<Child> {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the forked child before exec and only makes one
+        // async-signal-safe system call (prctl); it allocates nothing and takes no lock.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                    .map_err(std::io::Error::from)
+            });
+        }
     }
     command.spawn()
 }
@@ -19,21 +32,11 @@ pub fn kill_group(child: &mut Child) {
     #[cfg(unix)]
     {
         if let Ok(pgid) = i32::try_from(child.id()) {
-            sys::killpg(pgid, sys::SIGKILL);
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
     let _ = child.kill();
-}
-
-#[cfg(unix)]
-mod sys {
-    /// SIGKILL has the number 9 on every POSIX system.
-    pub const SIGKILL: i32 = 9;
-
-    // `killpg(pid_t, int)` from the C library std already links; `pid_t` is `i32` on all
-    // supported Unix targets. It only sends a signal and touches no memory, so it is safe to
-    // call with any arguments.
-    unsafe extern "C" {
-        pub safe fn killpg(pgrp: i32, sig: i32) -> i32;
-    }
 }

@@ -36,4 +36,5 @@ mod view_tests;
 pub use app::{Action, App};
 pub use render::render;
 pub use run::{TuiConfig, run};
+pub use terminal::restore_after_signal;
 pub use theme::{Role, Theme, ThemeError};

@@ -57,6 +57,12 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Puts the terminal back as it was (raw mode off, main screen) from outside the TUI's thread,
+/// e.g. when a signal ends gem; harmless when the TUI is not up.
+pub fn restore_after_signal() {
+    restore_terminal(true);
+}
+
 fn restore_terminal(enhanced_keys: bool) {
     let mut out = stdout();
     if enhanced_keys {
