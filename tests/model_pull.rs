@@ -551,3 +551,43 @@ fn print_mode_runs_on_the_pulled_model_with_no_model_flag() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_split_model_comes_whole_and_no_mmproj_skips_the_projector() {
+    let parts = [fake_gguf("part1", 40 << 10), fake_gguf("part2", 30 << 10)];
+    let repo = FakeRepo::new(
+        "gem-test/gemma-4-split-it-GGUF",
+        vec![
+            FakeFile::lfs("Q4_K_M/m-Q4_K_M-00002-of-00002.gguf", parts[1].clone()),
+            FakeFile::lfs("Q4_K_M/m-Q4_K_M-00001-of-00002.gguf", parts[0].clone()),
+            FakeFile::lfs("mmproj-F16.gguf", fake_gguf("f16", 4096)),
+        ],
+    );
+    let server = StandIn::start(vec![repo]);
+    let home = Home::new();
+    let out = home
+        .gem(&server.endpoint)
+        .args(["pull", "gem-test/gemma-4-split-it-GGUF", "--no-mmproj"])
+        .args(["--output-format", "json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let pulled: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let model_parts: Vec<PathBuf> = pulled["model_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| PathBuf::from(p.as_str().unwrap()))
+        .collect();
+    assert_eq!(model_parts.len(), 2);
+    assert_eq!(pulled["model"], pulled["model_parts"][0]);
+    assert!(model_parts[0].ends_with("Q4_K_M/m-Q4_K_M-00001-of-00002.gguf"));
+    for (path, bytes) in model_parts.iter().zip(&parts) {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes);
+    }
+    assert!(pulled["mmproj"].is_null());
+    assert!(
+        !server.log().iter().any(|l| l.uri.contains("mmproj")),
+        "the projector is not even asked for"
+    );
+}
