@@ -37,13 +37,16 @@ pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<Engi
     let model = args
         .model
         .clone()
-        .or_else(|| file.model.clone())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no model given: pass --model PATH (a Gemma 4 GGUF), set GEM_MODEL, or put \
-             model = \"PATH\" in ~/.config/gem/config.toml"
-            )
-        })?;
+        .or_else(|| file.model.clone());
+    // No model named: the best Gemma 4 on this machine that fits it, or an error
+    // (`models::default_model::NoModelFound`) naming the `gem pull` command to run.
+    let model = match model {
+        Some(model) => model,
+        None => crate::models::default_model::resolve(
+            KvCacheKind::parse(&args.kv_type).unwrap_or_default(),
+            args.ctx,
+        )?,
+    };
     let mut config = EngineConfig::new(model);
     config.context = args.ctx;
     config.threads = args.threads;
