@@ -51,6 +51,12 @@ impl Ledger {
         self.tokens = tokens;
     }
 
+    /// How many leading tokens of `prompt` the cache holds already (their state can be saved
+    /// without computing anything).
+    pub fn held_prefix(&self, prompt: &[u32]) -> usize {
+        common_prefix(&self.tokens, prompt)
+    }
+
     /// Plans reuse for `prompt`: keep the longest common prefix, but always leave at least one
     /// prompt token to decode, because its logits start the generation.
     pub fn plan(&self, prompt: &[u32]) -> ReusePlan {
@@ -71,6 +77,19 @@ pub fn common_prefix(a: &[u32], b: &[u32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_held_prefix_is_what_an_interrupted_prefill_computed() {
+        let mut ledger = Ledger::default();
+        // A prefill of [1..=6] interrupted after four tokens.
+        ledger.extend(&[1, 2, 3, 4]);
+        assert_eq!(ledger.held_prefix(&[1, 2, 3, 4, 5, 6]), 4);
+        // Generated tokens the rendered conversation spells differently are not held.
+        ledger.extend(&[7, 8]);
+        assert_eq!(ledger.held_prefix(&[1, 2, 3, 4, 7, 9, 10]), 5);
+        assert_eq!(ledger.held_prefix(&[9]), 0);
+        assert_eq!(Ledger::default().held_prefix(&[1, 2]), 0);
+    }
 
     #[test]
     fn an_extended_prompt_keeps_everything_cached() {

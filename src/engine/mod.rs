@@ -47,16 +47,18 @@ pub trait Backend: Send + Sync {
         on_event: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError>;
 
-    /// Prefills what the KV cache lacks of `prompt` and keeps the state of all of it in the disk
-    /// cache, so a later run whose prompt starts with it (a resumed session) restores it instead
-    /// of prefilling. `literal` as in [`GenerateRequest::literal`]. `Ok(false)` when this
-    /// backend keeps no disk state.
+    /// Keeps in the disk cache the KV state of the longest prefix of `prompt` that the KV cache
+    /// already holds, so a later run whose prompt starts with it (a resumed session) restores
+    /// it instead of prefilling. Nothing is prefilled: after an interrupted prefill only the
+    /// part computed is kept, and the cost is one state write. `literal` as in
+    /// [`GenerateRequest::literal`]. Returns the tokens kept (0 when this backend keeps no
+    /// disk state or the cache holds none of `prompt`).
     fn save_checkpoint(
         &self,
         _prompt: &str,
         _literal: &[std::ops::Range<usize>],
-    ) -> Result<bool, EngineError> {
-        Ok(false)
+    ) -> Result<usize, EngineError> {
+        Ok(0)
     }
 }
 

@@ -27,6 +27,11 @@ enum Job {
     ClearMemory {
         done: mpsc::Sender<()>,
     },
+    /// Save the state of the part of the request's prompt the KV cache holds.
+    SaveHeld {
+        request: Box<GenerateRequest>,
+        reply: mpsc::Sender<Result<usize, EngineError>>,
+    },
 }
 
 /// What the engine thread sends back for a generation.
@@ -181,12 +186,15 @@ impl Backend for LlamaEngine {
         &self,
         prompt: &str,
         literal: &[std::ops::Range<usize>],
-    ) -> Result<bool, EngineError> {
+    ) -> Result<usize, EngineError> {
         let mut request = GenerateRequest::new(prompt, 0);
         request.literal = literal.to_vec();
-        request.persist_prefix = Some(prompt.to_string());
-        let outcome = self.generate(request, &mut |_| {})?;
-        Ok(outcome.warnings.is_empty())
+        let (reply, done) = mpsc::channel();
+        self.send(Job::SaveHeld {
+            request: Box::new(request),
+            reply,
+        })?;
+        done.recv().unwrap_or(Err(EngineError::EngineGone))
     }
 }
 

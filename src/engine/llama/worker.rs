@@ -60,6 +60,9 @@ pub(super) fn run(
                 session.clear();
                 let _ = done.send(());
             }
+            Job::SaveHeld { request, reply } => {
+                let _ = reply.send(session.save_held(&request));
+            }
         }
     }
 }
@@ -507,6 +510,34 @@ impl<'m> Session<'m> {
     ) -> Result<Vec<u32>, EngineError> {
         let literal = crate::engine::prompt_pieces::clip_ranges(&request.literal, text.len());
         tokenize_prompt(self.model, &self.controls, text, request.add_bos, &literal)
+    }
+
+    /// Saves the state of the longest prefix of the request's prompt the KV cache holds,
+    /// without prefilling anything; returns its length (0 when nothing is kept).
+    fn save_held(&mut self, request: &GenerateRequest) -> Result<usize, EngineError> {
+        if self.cache.is_none() {
+            return Ok(0);
+        }
+        let tokens = tokenize_prompt(
+            self.model,
+            &self.controls,
+            &request.prompt,
+            request.add_bos,
+            &request.literal,
+        )?;
+        let held = self.ledger.held_prefix(&tokens);
+        let stored = |cache: &StateCache| cache.contains(&tokens[..held]);
+        if held == 0 || self.cache.as_ref().is_some_and(stored) {
+            return Ok(held);
+        }
+        // The state written is the whole sequence: drop what follows the held prefix first
+        // (generated tokens the rendered conversation spells differently).
+        if self.ledger.len() > held && self.roll_back(held).is_some() {
+            return Ok(0);
+        }
+        self.save_state(&tokens[..held])
+            .map_err(|e| EngineError::Llama(format!("could not save the KV state: {e}")))?;
+        Ok(held)
     }
 
     fn save_state(&mut self, tokens: &[u32]) -> Result<(), String> {
