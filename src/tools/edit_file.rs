@@ -4,8 +4,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::args::parse_args;
-use super::atomic_write::write_atomic;
-use super::file_state::{current_bytes, require_fresh_read, require_unchanged_since_prepare};
+use super::file_state::{
+    current_bytes, require_fresh_read, require_unchanged_since_prepare, write_contents,
+};
 use super::fuzzy_match::{MatchError, MatchStrategy, replace};
 use super::paths::{Access, ResolvedPath, resolve};
 use super::schema::schema_for;
@@ -168,8 +169,8 @@ fn apply_edit(ctx: &ToolContext, path: &ResolvedPath, edit: PlannedEdit) -> Tool
     if let Err(e) = require_unchanged_since_prepare(path, Some(&edit.before)) {
         return ToolOutput::error(e.to_string());
     }
-    if let Err(e) = write_atomic(&path.absolute, &edit.after) {
-        return ToolOutput::error(format!("Could not write `{shown}`: {e}."));
+    if let Err(e) = write_contents(path, &edit.after) {
+        return ToolOutput::error(e.to_string());
     }
     ctx.read_tracker.record(&path.absolute, &edit.after);
     let (added, removed) = diff_stat(&edit.diff);
@@ -377,6 +378,21 @@ mod tests {
         read(&p, "a.txt");
         assert!(edit(&p, "a.txt", "a", "a").content.contains("identical"));
         assert!(edit(&p, "a.txt", "", "b").content.contains("empty"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let p = Project::new();
+        p.make_fifo("pipe");
+        let out = edit(&p, "pipe", "a", "b");
+        assert!(out.is_error);
+        assert!(
+            out.content
+                .contains("named pipe (FIFO), not a regular file"),
+            "{}",
+            out.content
+        );
     }
 
     #[test]

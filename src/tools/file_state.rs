@@ -2,21 +2,42 @@
 //! whether the model has read this exact version.
 
 use super::ToolError;
+use super::atomic_write::write_atomic;
 use super::paths::ResolvedPath;
 use super::read_tracker::{Freshness, ReadTracker};
+use super::regular_file::{FileAccessError, read_regular};
 
-/// The current bytes of an existing file, or `None` when it does not exist.
+/// Files larger than this are not edited or overwritten (`read_file` does not show them either).
+pub const MAX_EDITABLE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The current bytes of an existing regular file, or `None` when nothing exists at the path.
+/// Opened beneath the allowed directory's handle; a FIFO, a device or a directory is refused.
 pub fn current_bytes(path: &ResolvedPath) -> Result<Option<Vec<u8>>, ToolError> {
     let shown = &path.display;
-    match std::fs::metadata(&path.absolute) {
-        Ok(meta) if meta.is_dir() => Err(ToolError::Failed(format!(
-            "`{shown}` is a directory, not a file."
+    let base = path
+        .open_base()
+        .map_err(|e| ToolError::Failed(format!("Cannot open the directory of `{shown}`: {e}.")))?;
+    match read_regular(&base, path.relative_or_dot(), MAX_EDITABLE_BYTES) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(FileAccessError::NotFound) => Ok(None),
+        Err(e) => Err(e.for_model(shown)),
+    }
+}
+
+/// Replaces the contents of `path` with `bytes` atomically, beneath the allowed directory's
+/// handle, keeping the file's permissions.
+pub fn write_contents(path: &ResolvedPath, bytes: &[u8]) -> Result<(), ToolError> {
+    let shown = &path.display;
+    let written = path
+        .open_base()
+        .map_err(FileAccessError::from)
+        .and_then(|base| write_atomic(&base, &path.relative, bytes));
+    match written {
+        Ok(()) => Ok(()),
+        Err(FileAccessError::Io(e)) => Err(ToolError::Failed(format!(
+            "Could not write `{shown}`: {e}."
         ))),
-        Ok(_) => std::fs::read(&path.absolute)
-            .map(Some)
-            .map_err(|e| ToolError::Failed(format!("Cannot read `{shown}`: {e}."))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ToolError::Failed(format!("Cannot access `{shown}`: {e}."))),
+        Err(e) => Err(e.for_model(shown)),
     }
 }
 

@@ -162,6 +162,16 @@ mod tests {
         assert_eq!(out.summary, "3 files");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_not_listed() {
+        let p = Project::new();
+        touch(&p, "a.rs", 5);
+        p.make_fifo("pipe.rs");
+        let out = p.run("glob", json!({"pattern": "*.rs"}));
+        assert_eq!(out.content, "a.rs");
+    }
+
     #[test]
     fn path_patterns_and_base_directory() {
         let p = Project::new();

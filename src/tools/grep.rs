@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use super::args::parse_args;
 use super::path_pattern::PathPattern;
-use super::paths::{Access, canonical_root, display_path, resolve};
+use super::paths::{Access, ResolvedPath, canonical_root, display_path, resolve};
+use super::regular_file::open_regular;
 use super::schema::schema_for;
 use super::text::truncate_chars;
 use super::walk::project_walker;
@@ -121,7 +122,7 @@ impl Tool for GrepTool {
         build_types(args.file_type.as_deref())?;
         let summary = format!("grep `{}` in {}", args.pattern, base.display);
         Ok(Prepared::new(None, ToolKind::Read, summary, move |ctx| {
-            search(ctx, &base.absolute, pattern.as_ref(), &args)
+            search(ctx, &base, pattern.as_ref(), &args)
                 .unwrap_or_else(|e| ToolOutput::error(e.to_string()))
         }))
     }
@@ -178,7 +179,7 @@ struct Findings {
 
 fn search(
     ctx: &ToolContext,
-    base: &Path,
+    resolved: &ResolvedPath,
     pattern: Option<&PathPattern>,
     args: &GrepArgs,
 ) -> Result<ToolOutput, ToolError> {
@@ -201,6 +202,11 @@ fn search(
         .build();
 
     let root = canonical_root(ctx);
+    let base = resolved.absolute.as_path();
+    // Files are opened beneath this handle, so nothing outside can be read mid-walk.
+    let allowed = resolved
+        .open_base()
+        .map_err(|e| ToolError::Failed(format!("Cannot search `{}`: {e}.", resolved.display)))?;
     let mut findings = Findings::default();
     let mut walker = project_walker(base);
     walker.types(types);
@@ -226,8 +232,18 @@ fn search(
             matched_here: 0,
             last_line: None,
         };
-        // Unreadable files are skipped, as ripgrep does.
-        if searcher.search_path(&matcher, path, &mut sink).is_err() {
+        // Unreadable files are skipped, as ripgrep does; so is anything that is not a regular
+        // file once opened (a FIFO would block, a device never end).
+        let Ok(below) = path.strip_prefix(&resolved.base) else {
+            continue;
+        };
+        let Ok((file, _)) = open_regular(&allowed, below) else {
+            continue;
+        };
+        if searcher
+            .search_file(&matcher, &file.into_std(), &mut sink)
+            .is_err()
+        {
             continue;
         }
         let matched_here = sink.matched_here;
@@ -523,5 +539,21 @@ mod tests {
             p.run("grep", json!({"pattern": "x", "path": ".."}))
                 .is_error
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_skipped_without_blocking() {
+        let p = project();
+        p.make_fifo("pipe.rs");
+        p.make_fifo("src/pipe.md");
+        let out = p.run(
+            "grep",
+            json!({"pattern": "answer", "output_mode": "files_with_matches"}),
+        );
+        assert!(!out.is_error, "{}", out.content);
+        assert_eq!(out.content, "notes.md\nsrc/lib.rs\nsrc/main.rs");
+        let out = p.run("grep", json!({"pattern": "answer", "path": "pipe.rs"}));
+        assert!(out.content.starts_with("No matches"), "{}", out.content);
     }
 }

@@ -24,8 +24,10 @@ mod process_group;
 mod read_file;
 mod read_tracker;
 mod registry;
+mod regular_file;
 mod schema;
 mod shell;
+mod stale_temp;
 mod text;
 mod tool;
 mod unified_diff;
@@ -41,6 +43,7 @@ pub use output::{ChangedFile, ToolOutput};
 pub use prepared::{Prepared, Preview};
 pub use read_tracker::ReadTracker;
 pub use registry::{Registry, ToolDeclaration, run_tool};
+pub use stale_temp::remove_stale_temp_files;
 pub use tool::{Tool, ToolKind};
 
 pub use edit_file::EditFileTool;

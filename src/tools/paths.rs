@@ -1,10 +1,25 @@
 //! Path confinement: every path a tool touches must resolve (after `..`, absolute paths and
 //! symlinks) to a place under the project root or an extra allowed directory; `.git/` is never
 //! written.
+//!
+//! Resolving here gives the model clear messages; it is not what keeps a tool inside. The file
+//! tools then open the path *relative to a handle of the allowed directory* (see
+//! [`ResolvedPath::open_base`]), through `cap-std`, which refuses any lookup that would leave
+//! that directory (`openat2` with `RESOLVE_BENEATH` on Linux), so a directory swapped for a
+//! symlink between the check and the use cannot lead outside.
 
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+
 use super::{ToolContext, ToolError};
+
+/// Longer paths are refused before any resolution (Linux's `PATH_MAX`).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// How much of a refused path is repeated back in messages.
+const MAX_PATH_IN_MESSAGE: usize = 200;
 
 /// Whether a path is going to be read or written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +37,26 @@ pub struct ResolvedPath {
     pub absolute: PathBuf,
     /// How to name the path to the model: relative to the root when under it.
     pub display: String,
+    /// The allowed directory the path lies under (the root or an extra directory), resolved.
+    pub base: PathBuf,
+    /// The path below `base` (empty for `base` itself).
+    pub relative: PathBuf,
+}
+
+impl ResolvedPath {
+    /// A handle of the allowed directory; opening [`Self::relative`] through it cannot leave it.
+    pub fn open_base(&self) -> io::Result<Dir> {
+        Dir::open_ambient_dir(&self.base, ambient_authority())
+    }
+
+    /// [`Self::relative`] as cap-std wants it: `.` for the base itself.
+    pub fn relative_or_dot(&self) -> &Path {
+        if self.relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.relative
+        }
+    }
 }
 
 /// Resolves `raw` (relative to the project root, or absolute) and checks it is allowed.
@@ -30,6 +65,14 @@ pub fn resolve(ctx: &ToolContext, raw: &str, access: Access) -> Result<ResolvedP
         return Err(ToolError::Refused(
             "The path is empty. Give a path relative to the project root.".into(),
         ));
+    }
+    if raw.len() > MAX_PATH_BYTES {
+        return Err(ToolError::Refused(format!(
+            "The path `{}…` is {} bytes long; paths are limited to {MAX_PATH_BYTES} bytes. Give \
+             a shorter path relative to the project root.",
+            shorten(raw),
+            raw.len()
+        )));
     }
     let root = canonical_root(ctx);
     let requested = Path::new(raw);
@@ -61,18 +104,21 @@ pub fn resolve(ctx: &ToolContext, raw: &str, access: Access) -> Result<ResolvedP
         return Err(ToolError::Refused(message));
     };
 
-    if access == Access::Write {
-        let inside = absolute.strip_prefix(&base).unwrap_or(&absolute);
-        if has_git_component(inside) || has_git_component(requested) {
-            return Err(ToolError::Refused(format!(
-                "`{raw}` is inside a `.git` directory; file tools never write there. Use the \
-                 git tool for repository operations."
-            )));
-        }
+    let relative = absolute
+        .strip_prefix(&base)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    if access == Access::Write && (has_git_component(&relative) || has_git_component(requested)) {
+        return Err(ToolError::Refused(format!(
+            "`{raw}` is inside a `.git` directory; file tools never write there. Use the git \
+             tool for repository operations."
+        )));
     }
     Ok(ResolvedPath {
         display: display_path(&root, &absolute),
         absolute,
+        base,
+        relative,
     })
 }
 
@@ -94,6 +140,15 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The first characters of a long path, for messages.
+fn shorten(raw: &str) -> &str {
+    let end = raw
+        .char_indices()
+        .nth(MAX_PATH_IN_MESSAGE)
+        .map_or(raw.len(), |(i, _)| i);
+    &raw[..end]
+}
+
 /// Removes `.` and applies `..` lexically (never above the filesystem root).
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -110,26 +165,27 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Resolves symlinks in the longest existing prefix of `path` and appends the rest.
+///
+/// The prefixes are borrowed slices of `path` and the rest is appended once, so the work is
+/// one `lstat` per missing trailing component (bounded by [`MAX_PATH_BYTES`]) plus one
+/// `canonicalize`. (This used to copy the prefix and re-join the rest for every component,
+/// quadratic in the path's length: a 10 MB path took minutes.)
 fn resolve_symlinks(path: &Path, raw: &str) -> Result<PathBuf, ToolError> {
-    let mut existing = path.to_path_buf();
-    let mut rest: Vec<std::ffi::OsString> = Vec::new();
-    loop {
-        if existing.symlink_metadata().is_ok() {
-            let real = std::fs::canonicalize(&existing).map_err(|e| {
-                ToolError::Refused(format!(
-                    "Cannot resolve `{raw}`: {} ({e}); it may be a broken symlink.",
-                    existing.display()
-                ))
-            })?;
-            return Ok(rest.iter().rev().fold(real, |acc, part| acc.join(part)));
-        }
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => return Ok(path.to_path_buf()),
-        }
+    let Some(existing) = path
+        .ancestors()
+        .find(|prefix| !prefix.as_os_str().is_empty() && prefix.symlink_metadata().is_ok())
+    else {
+        return Ok(path.to_path_buf());
+    };
+    let real = std::fs::canonicalize(existing).map_err(|e| {
+        ToolError::Refused(format!(
+            "Cannot resolve `{raw}`: {} ({e}); it may be a broken symlink.",
+            existing.display()
+        ))
+    })?;
+    match path.strip_prefix(existing) {
+        Ok(rest) if !rest.as_os_str().is_empty() => Ok(real.join(rest)),
+        _ => Ok(real),
     }
 }
 
@@ -216,6 +272,44 @@ mod tests {
         assert!(err.to_string().contains(".git"), "{err}");
         assert!(resolve(&p.ctx, "sub/.git/HEAD", Access::Write).is_err());
         assert!(resolve(&p.ctx, ".git/config", Access::Read).is_ok());
+    }
+
+    #[test]
+    fn resolved_path_knows_its_base_and_relative_part() {
+        let p = Project::new();
+        let r = resolve(&p.ctx, "a/b.txt", Access::Write).unwrap();
+        assert_eq!(r.base, p.root());
+        assert_eq!(r.relative, Path::new("a/b.txt"));
+        let dot = resolve(&p.ctx, ".", Access::Read).unwrap();
+        assert_eq!(dot.relative_or_dot(), Path::new("."));
+        assert!(dot.open_base().is_ok());
+    }
+
+    #[test]
+    fn overlong_path_is_refused_quickly_without_echoing_it() {
+        let p = Project::new();
+        let long = "abcdefgh/".repeat(1_200_000 / 9); // about 1.2 MB, 133k components
+        let started = std::time::Instant::now();
+        let err = resolve(&p.ctx, &long, Access::Write).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let message = err.to_string();
+        assert!(
+            message.contains("paths are limited to 4096 bytes"),
+            "{message}"
+        );
+        assert!(message.len() < 1000, "the path is not repeated in full");
+    }
+
+    #[test]
+    fn resolution_at_the_length_limit_stays_fast() {
+        let p = Project::new();
+        let deep = "a/".repeat(MAX_PATH_BYTES / 2 - 1);
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            let r = resolve(&p.ctx, &deep, Access::Read).unwrap();
+            assert!(r.relative.components().count() > 2000);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

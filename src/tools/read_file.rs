@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::args::parse_args;
 use super::paths::{Access, ResolvedPath, resolve};
+use super::regular_file::{FileAccessError, read_regular};
 use super::schema::schema_for;
 use super::text::{is_binary, truncate_chars};
 use super::{Prepared, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
@@ -19,7 +20,7 @@ const DEFAULT_LINE_LIMIT: usize = 2000;
 const MAX_LINE_CHARS: usize = 2000;
 /// The output stops growing after this many bytes.
 const MAX_OUTPUT_BYTES: usize = 100_000;
-/// Larger files are not read at all.
+/// Larger files are not read at all (the cap also holds while reading).
 const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Arguments of `read_file`.
@@ -73,25 +74,22 @@ fn read(
     limit: Option<usize>,
 ) -> Result<ToolOutput, ToolError> {
     let shown = &path.display;
-    let meta = std::fs::metadata(&path.absolute).map_err(|e| {
-        ToolError::Failed(format!(
-            "Cannot read `{shown}`: {e}. Use glob to find the right path."
-        ))
-    })?;
-    if meta.is_dir() {
-        return Err(ToolError::Failed(format!(
-            "`{shown}` is a directory, not a file. Use glob (e.g. pattern `{shown}/*`) to list it."
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(ToolError::Failed(format!(
-            "`{shown}` is too large to read ({} bytes; the limit is {MAX_FILE_BYTES}). Use grep \
-             to find what you need, or shell with `sed -n 'START,ENDp'`.",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(&path.absolute)
+    let base = path
+        .open_base()
         .map_err(|e| ToolError::Failed(format!("Cannot read `{shown}`: {e}.")))?;
+    let bytes = read_regular(&base, path.relative_or_dot(), MAX_FILE_BYTES).map_err(|e| match e {
+        FileAccessError::NotFound => ToolError::Failed(format!(
+            "Cannot read `{shown}`: it does not exist. Use glob to find the right path."
+        )),
+        FileAccessError::Directory => ToolError::Failed(format!(
+            "`{shown}` is a directory, not a file. Use glob (e.g. pattern `{shown}/*`) to list it."
+        )),
+        FileAccessError::TooLarge { size, .. } => ToolError::Failed(format!(
+            "`{shown}` is too large to read ({size} bytes; the limit is {MAX_FILE_BYTES}). Use \
+             grep to find what you need, or shell with `sed -n 'START,ENDp'`."
+        )),
+        other => other.for_model(shown),
+    })?;
     if is_binary(&bytes) {
         return Err(ToolError::Failed(format!(
             "`{shown}` is a binary file ({} bytes); its contents are not shown.",
@@ -281,6 +279,38 @@ mod tests {
         assert_eq!(
             p.run("read_file", json!({"path": "empty.txt"})).content,
             "[The file is empty.]"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_and_character_device_are_refused_without_reading() {
+        let p = Project::new();
+        p.make_fifo("pipe");
+        let out = p.run("read_file", json!({"path": "pipe"}));
+        assert!(out.is_error);
+        assert!(
+            out.content
+                .contains("is a named pipe (FIFO), not a regular file"),
+            "{}",
+            out.content
+        );
+        let zero = p.run("read_file", json!({"path": "/dev/zero"}));
+        assert!(zero.content.contains("outside"), "{}", zero.content);
+        let ctx = p
+            .ctx
+            .clone()
+            .with_extra_dirs([std::path::PathBuf::from("/dev")]);
+        let out = crate::tools::run_tool(
+            &crate::tools::Registry::builtin(),
+            "read_file",
+            json!({"path": "/dev/zero"}),
+            &ctx,
+        );
+        assert!(
+            out.content.contains("is a character device"),
+            "{}",
+            out.content
         );
     }
 

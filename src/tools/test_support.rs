@@ -37,6 +37,14 @@ impl Project {
         std::fs::write(path, contents).unwrap();
     }
 
+    /// Makes a named pipe (FIFO) at `rel`.
+    #[cfg(unix)]
+    pub fn make_fifo(&self, rel: &str) {
+        let path = std::ffi::CString::new(self.path(rel).to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0);
+    }
+
     /// Reads `rel` as bytes.
     pub fn read(&self, rel: &str) -> Vec<u8> {
         std::fs::read(self.path(rel)).unwrap()

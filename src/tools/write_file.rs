@@ -4,8 +4,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::args::parse_args;
-use super::atomic_write::write_atomic;
-use super::file_state::{current_bytes, require_fresh_read, require_unchanged_since_prepare};
+use super::file_state::{
+    current_bytes, require_fresh_read, require_unchanged_since_prepare, write_contents,
+};
 use super::paths::{Access, ResolvedPath, resolve};
 use super::schema::schema_for;
 use super::text::{LineEnding, apply_line_ending, detect_line_ending};
@@ -100,8 +101,8 @@ fn apply_write(ctx: &ToolContext, path: &ResolvedPath, write: PlannedWrite) -> T
     if let Err(e) = require_unchanged_since_prepare(path, write.before.as_deref()) {
         return ToolOutput::error(e.to_string());
     }
-    if let Err(e) = write_atomic(&path.absolute, &write.after) {
-        return ToolOutput::error(format!("Could not write `{shown}`: {e}."));
+    if let Err(e) = write_contents(path, &write.after) {
+        return ToolOutput::error(e.to_string());
     }
     ctx.read_tracker.record(&path.absolute, &write.after);
     let lines = String::from_utf8_lossy(&write.after).lines().count();
@@ -139,6 +140,8 @@ mod tests {
     use super::*;
     use crate::tools::test_support::Project;
     use serde_json::json;
+    #[cfg(unix)]
+    use std::os::unix::fs::FileTypeExt;
 
     fn write(p: &Project, rel: &str, content: &str) -> ToolOutput {
         p.run("write_file", json!({"path": rel, "content": content}))
@@ -219,6 +222,45 @@ mod tests {
         );
         std::fs::create_dir(p.path("d")).unwrap();
         assert!(write(&p, "d", "x").content.contains("directory"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_target_is_refused_without_blocking() {
+        let p = Project::new();
+        p.make_fifo("pipe");
+        let out = write(&p, "pipe", "x");
+        assert!(out.is_error);
+        assert!(
+            out.content.contains("not a regular file"),
+            "{}",
+            out.content
+        );
+        assert!(
+            std::fs::symlink_metadata(p.path("pipe"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directory_swapped_for_an_outside_symlink_after_prepare_writes_nothing_outside() {
+        let p = Project::new();
+        std::fs::create_dir(p.path("d")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let prepared = crate::tools::Registry::builtin()
+            .get("write_file")
+            .unwrap()
+            .prepare(json!({"path": "d/new.txt", "content": "secret"}), &p.ctx)
+            .unwrap();
+        std::fs::remove_dir(p.path("d")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), p.path("d")).unwrap();
+        let out = prepared.execute(&p.ctx);
+        assert!(out.is_error, "{}", out.content);
+        assert!(out.content.contains("outside"), "{}", out.content);
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 
     #[cfg(unix)]
