@@ -160,6 +160,9 @@ impl Hub {
             .query("blobs", "true")
             .config()
             .http_status_as_error(false)
+            // hf-hub's agent has no timeouts: a black-holed hub must not hang the first request.
+            .timeout_connect(Some(Duration::from_secs(20)))
+            .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .call()
             .map_err(|e| transport_error(&self.config, &url, e))?;
