@@ -2,6 +2,11 @@
 //! of a long conversation.
 //!
 //! `cargo bench --bench gemma_format`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on bad fixtures"
+)]
 
 use std::hint::black_box;
 

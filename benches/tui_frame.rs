@@ -4,6 +4,11 @@
 //! `streaming`: one text delta appended to the last answer, then a frame (the streaming case).
 //! `cold`: a fresh width after a resize: following the stream only the visible cells are
 //! rendered; scrolled up, every cell is (its height is needed for the scroll position).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on bad fixtures"
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

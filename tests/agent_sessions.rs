@@ -1,5 +1,10 @@
 //! Sessions and compaction on the replay backend: a session file is written as the agent works,
 //! `--continue` restores the conversation, and compaction continues from a summary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 use std::path::Path;
 use std::sync::Arc;

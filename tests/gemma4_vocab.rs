@@ -5,6 +5,11 @@
 //! This file is its own test binary on purpose: it initialises the llama.cpp backend itself
 //! (once per process), which the engine also does (`LlamaEngine::load`), so the two cannot
 //! share a process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 mod support;
 

@@ -5,6 +5,11 @@
 //! Timings are reported, never asserted; what is asserted is the token accounting the targets
 //! rest on (the prefix restored whole, the follow-up prefilling only what is new) and that the
 //! measured project itself is left untouched.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 mod support;
 

@@ -6,6 +6,11 @@
 //!
 //! Every run points `HF_ENDPOINT` at the stand-in and `HOME`, `HF_HOME`, `XDG_*` and gem's own
 //! directories at a temporary folder.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 mod hf_stand_in;
 mod support;

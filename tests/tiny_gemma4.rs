@@ -5,6 +5,11 @@
 //! The models' text is noise; what is tested is that gem's machinery holds on the real
 //! architecture and the real control-token ids. Every model-loading test takes
 //! `support::model_lock()`; binary runs use one thread (the tiny graph gains nothing from more).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on any error"
+)]
 
 mod support;
 

@@ -81,20 +81,29 @@ impl Agent {
         match self.permissions.check(action, command.as_deref()) {
             Verdict::Allow => prepared.execute(&self.tool_ctx),
             Verdict::Deny(reason) => ToolOutput::error(reason),
-            Verdict::Ask if !self.config.interactive => ToolOutput::error(format!(
-                "denied: {} needs approval and nobody can approve in this mode; the user can \
-                 allow it with --mode full-auto{}",
-                if action == Action::Shell {
-                    "running a command"
-                } else {
-                    "changing files"
-                },
-                if action == Action::Shell {
-                    " or --allow 'PATTERN'"
-                } else {
-                    " or --mode auto-edit"
-                }
-            )),
+            Verdict::Ask if !self.config.interactive => {
+                // Why no --allow rule covered the command, when there are rules.
+                let why = command
+                    .as_deref()
+                    .filter(|_| action == Action::Shell && !self.permissions.rules().is_empty())
+                    .and_then(|c| self.permissions.allowed_by_rules(c).err())
+                    .map(|reason| format!(" ({reason})"))
+                    .unwrap_or_default();
+                ToolOutput::error(format!(
+                    "denied: {}{why} needs approval and nobody can approve in this mode; the \
+                     user can allow it with --mode full-auto{}",
+                    if action == Action::Shell {
+                        "running a command"
+                    } else {
+                        "changing files"
+                    },
+                    if action == Action::Shell {
+                        " or --allow 'PATTERN'"
+                    } else {
+                        " or --mode auto-edit"
+                    }
+                ))
+            }
             Verdict::Ask => {
                 let preview = match &prepared.preview {
                     Some(Preview::Diff(d)) => d.clone(),

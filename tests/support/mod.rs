@@ -1,5 +1,10 @@
 //! Shared helpers for the end-to-end tests.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on any error"
+)]
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
