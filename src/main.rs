@@ -12,8 +12,8 @@ use gem::cli::{CacheAction, Cli, Command, DebugAction, FailOnArg, OutputFormat, 
 use gem::exec::exit_code;
 use gem::exec::headless::{Stdout, run_task};
 use gem::protocol::{Attachment, Op, TurnEnd};
-use gem::terminal_safe::terminal_safe;
 use gem::setup::{AgentSetup, FileConfig, build_agent, engine_config, file_config, open_backend};
+use gem::terminal_safe::terminal_safe;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("gem: error: {}", terminal_safe(&format!("{e:#}")));
             // A bad --allow pattern is a usage error like any other bad flag.
-            if e.chain().any(|c| c.is::<gem::agent::permissions::RuleError>()) {
+            if e.chain()
+                .any(|c| c.is::<gem::agent::permissions::RuleError>())
+            {
                 exit_code::USAGE
             } else {
                 exit_code::ERROR
@@ -234,7 +236,13 @@ fn print_mode(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i3
     // goes to --out.
     let events_to_stderr = cli.patch && cli.out.is_none();
     let result = if events_to_stderr {
-        run_task(&handle, &prompt, attachments, stream, &mut std::io::stderr())
+        run_task(
+            &handle,
+            &prompt,
+            attachments,
+            stream,
+            &mut std::io::stderr(),
+        )
     } else {
         run_task(&handle, &prompt, attachments, stream, &mut stdout)
     };

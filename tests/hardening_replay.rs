@@ -123,12 +123,22 @@ fn a_call_cut_by_the_token_limit_is_never_run_even_when_it_reads_whole() {
     let replay = project.replay(&[&cut, DONE]);
     let out = project
         .gem(&replay)
-        .args(["-p", "write v.txt", "--mode", "full-auto", "--max-tokens", "25"])
+        .args([
+            "-p",
+            "write v.txt",
+            "--mode",
+            "full-auto",
+            "--max-tokens",
+            "25",
+        ])
         .output()
         .unwrap();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(!project.root().join("v.txt").exists(), "the cut call was run");
+    assert!(
+        !project.root().join("v.txt").exists(),
+        "the cut call was run"
+    );
     assert!(stderr.contains("--max-tokens"), "{stderr}");
 }
 
@@ -143,13 +153,16 @@ fn escape_sequences_from_the_model_never_reach_the_terminal() {
     for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let s = text(stream);
         assert!(
-            !s.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
             "{name} carries control characters: {s:?}"
         );
     }
     // (What follows the 8-bit CSI may or may not be read as its parameters.)
-    assert!(text(&out.stdout).starts_with("Safe text red"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("Safe text red"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -166,7 +179,14 @@ fn repeated_content_in_a_tool_argument_is_written_not_judged_degenerate() {
     let replay = project.replay(&[&write, DONE]);
     let out = project
         .gem(&replay)
-        .args(["-p", "write the table", "--mode", "full-auto", "--max-tokens", "100000"])
+        .args([
+            "-p",
+            "write the table",
+            "--mode",
+            "full-auto",
+            "--max-tokens",
+            "100000",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -259,7 +279,11 @@ fn review_inputs_empty_not_a_diff_and_invalid_utf8() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not a diff"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a diff"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let mut bytes = DIFF.as_bytes().to_vec();
     bytes.extend_from_slice(b"+// caf\xe9 \xff\n");
@@ -322,7 +346,11 @@ fn bad_flags_are_usage_errors_naming_the_valid_values() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--print"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--print"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -335,7 +363,11 @@ fn a_directory_given_as_the_model_says_so() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("directory"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("directory"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -351,7 +383,10 @@ fn patch_mode_streams_events_to_stderr_and_only_the_patch_to_stdout() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("diff --git a/lib.rs b/lib.rs"), "{stdout}");
+    assert!(
+        stdout.starts_with("diff --git a/lib.rs b/lib.rs"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("\"type\""), "events mixed into the patch");
     assert!(text(&out.stderr).contains("\"type\":\"turn_complete\""));
 }
@@ -378,10 +413,16 @@ fn session_files_are_private_and_streamed_text_is_coalesced() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&sessions[0]).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&sessions[0])
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
-    let lines = std::fs::read_to_string(&sessions[0]).unwrap().lines().count();
+    let lines = std::fs::read_to_string(&sessions[0])
+        .unwrap()
+        .lines()
+        .count();
     // ~130 kB of answer streamed in 3-byte pieces: ~43k deltas, a handful of lines.
     assert!(lines < 40, "{lines} lines");
 }

@@ -136,7 +136,10 @@ mod tests {
         }
         let i = tripped_after.expect("a loop of `thought ` must trip the guard");
         assert!((i + 1) * 8 >= MIN_COVERED, "tripped too early: {i}");
-        assert!(i * 8 < MIN_COVERED + 2 * JUDGE_EVERY + 8, "tripped late: {i}");
+        assert!(
+            i * 8 < MIN_COVERED + 2 * JUDGE_EVERY + 8,
+            "tripped late: {i}"
+        );
     }
 
     /// Real file content quoted in an answer must never look degenerate.

@@ -6,11 +6,11 @@
 mod allow_rule;
 pub mod always_allow;
 mod call;
-mod session_log;
 pub mod loop_guard;
 pub mod packed_context;
 pub mod permissions;
 mod read_only_command;
+mod session_log;
 pub mod shell_command;
 pub mod system_prompt;
 mod turn;

@@ -94,7 +94,9 @@ mod tests {
             log.event(&Event::TextDelta { delta: piece });
         }
         log.event(&Event::ThinkingDelta { delta: "hm".into() });
-        log.event(&Event::TextDelta { delta: "end".into() });
+        log.event(&Event::TextDelta {
+            delta: "end".into(),
+        });
         log.record("op", &serde_json::json!({"op": "x"}));
         drop(log);
         let text = std::fs::read_to_string(&path).unwrap();

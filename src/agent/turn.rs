@@ -4,8 +4,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use super::Agent;
-use super::session_log::SessionLog;
 use super::loop_guard::{DegenerationGuard, RepeatGuard};
+use super::session_log::SessionLog;
 use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
 use crate::gemma::{
     Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamEnd,
@@ -178,8 +178,9 @@ impl Agent {
                         // admits nothing else.
                         self.force_final = true;
                         answer = text;
-                        self.conversation
-                            .push_user(include_str!("../../prompts/final_call.md").replace("{tool}", tool));
+                        self.conversation.push_user(
+                            include_str!("../../prompts/final_call.md").replace("{tool}", tool),
+                        );
                         continue;
                     }
                     end = Some((TurnEnd::Completed, text));
@@ -191,7 +192,8 @@ impl Agent {
                     for call in calls {
                         let interrupted = self.cancel.load(Ordering::Relaxed);
                         let output = self.run_call(&call, interrupted, ops);
-                        final_called |= Some(call.name.as_str()) == self.final_tool && !output.is_error;
+                        final_called |=
+                            Some(call.name.as_str()) == self.final_tool && !output.is_error;
                         let key = format!("{}{}", call.name, call.arguments);
                         looped |= guard.record(&key, &output.content);
                     }
@@ -250,7 +252,14 @@ impl Agent {
                 .filter(|t| t.name == tool)
                 .cloned()
                 .collect();
-            let grammar = call_grammar(&only, &GrammarOptions { max_calls: 1, ..opts }).ok()?;
+            let grammar = call_grammar(
+                &only,
+                &GrammarOptions {
+                    max_calls: 1,
+                    ..opts
+                },
+            )
+            .ok()?;
             return Some(GrammarSpec {
                 gbnf: grammar.gbnf,
                 root: grammar.root,
@@ -359,7 +368,9 @@ impl Agent {
         });
         // A call left open is run only when the model itself ended the generation.
         let end = match &result {
-            Ok(outcome) if !degenerate && matches!(outcome.stop, StopReason::EndOfGeneration(_)) => {
+            Ok(outcome)
+                if !degenerate && matches!(outcome.stop, StopReason::EndOfGeneration(_)) =>
+            {
                 StreamEnd::ModelEnded
             }
             _ => StreamEnd::Cut,
