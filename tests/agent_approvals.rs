@@ -1,6 +1,11 @@
 //! Approvals through the protocol, on the replay backend: "always" on a shell command adds only
 //! the rule the request stated (listed and revoked with `/permissions`' ops), and an edited
 //! command is what the model is told ran.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 use std::sync::Arc;
 
@@ -35,7 +40,7 @@ fn agent(root: &std::path::Path, outputs: Vec<String>) -> AgentHandle {
     spawn(Agent::new(
         Arc::new(backend),
         config,
-        Permissions::new(Mode::Ask, &[]).unwrap(),
+        Permissions::new(Mode::Ask, &[]).unwrap_or_else(|e| panic!("{e}")),
         None,
     ))
 }
@@ -43,7 +48,9 @@ fn agent(root: &std::path::Path, outputs: Vec<String>) -> AgentHandle {
 /// Receives events until `want` matches one (panics if the agent stops first).
 fn wait(handle: &AgentHandle, want: impl Fn(&Event) -> bool) -> Event {
     loop {
-        let event = handle.events.recv().expect("the agent stopped early");
+        let Ok(event) = handle.events.recv() else {
+            panic!("the agent stopped early");
+        };
         if want(&event) {
             return event;
         }
@@ -69,7 +76,7 @@ fn answer(handle: &AgentHandle, decision: ApprovalDecision) -> (String, Option<S
             call_id: call_id.clone(),
             decision,
         })
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}"));
     (call_id, always)
 }
 

@@ -3,6 +3,11 @@
 //!
 //! A fix is asked for, the edit approved in the overlay, the answer shown, the edit undone with
 //! `/undo`, and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 mod support;
 
@@ -47,7 +52,8 @@ fn sh_quote(text: &str) -> String {
 }
 
 fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
+    path.to_str()
+        .unwrap_or_else(|| panic!("temporary paths are UTF-8"))
 }
 
 /// A git repository with `lib.rs` whose `add` subtracts, plus a private area in `.git/` for the
@@ -78,12 +84,16 @@ impl Project {
     /// A replay file `name` in the private area holding `outputs`.
     fn replay_named(&self, name: &str, outputs: &[&str]) -> PathBuf {
         let path = self.private(name);
-        std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_string(outputs).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         path
     }
 
     fn lib(&self) -> Vec<u8> {
-        std::fs::read(self.root().join("lib.rs")).unwrap()
+        std::fs::read(self.root().join("lib.rs")).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The shell command the pane runs: gem in the project, isolated from the user's config,
@@ -123,7 +133,7 @@ impl Project {
             .env("GEM_CACHE_DIR", self.private("gem-cache"))
             .stdin(Stdio::null())
             .output()
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             out.status.success(),
             "gem -p {prompt:?}: {}",
@@ -162,7 +172,7 @@ impl Tmux {
     /// Starts `command` in a detached 120x40 session.
     fn start(command: &str) -> Self {
         let tmux = Tmux {
-            socket_dir: tempfile::tempdir().unwrap(),
+            socket_dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
             session: "gem".into(),
         };
         let out = tmux.run(&[
@@ -195,7 +205,7 @@ impl Tmux {
             .env_remove("TMUX")
             .stdin(Stdio::null())
             .output()
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Types `text` literally.

@@ -497,6 +497,7 @@ impl App {
         self.busy = None;
         self.status.busy_since = None;
         self.status.prefill = None;
+        self.status.hint = None;
     }
 
     /// Sends the next queued message, if any.
