@@ -497,6 +497,7 @@ impl Agent {
             .backend
             .save_checkpoint(&rendered.text, &rendered.content);
         match saved {
+            Ok(0) if real => eprintln!(" nothing computed yet to keep"),
             Ok(tokens) if real => eprintln!(
                 " {tokens} tokens in {:.1}s",
                 started.elapsed().as_secs_f64()
