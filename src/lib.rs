@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exec;
 pub mod gemma;
 pub mod models;
+pub mod plural;
 pub mod protocol;
 pub mod repo;
 pub mod session;

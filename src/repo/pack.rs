@@ -464,13 +464,9 @@ fn plan_map(
     }
 }
 
-/// `1 file` / `3 files`.
+/// `1 file` / `3 files`, with thousands separated.
 fn plural(count: usize, one: &str, many: &str) -> String {
-    format!(
-        "{} {}",
-        thousands(count),
-        if count == 1 { one } else { many }
-    )
+    crate::plural::plural(count, one, many).replacen(&count.to_string(), &thousands(count), 1)
 }
 
 /// `18310` → `18,310`.

@@ -12,6 +12,7 @@ use super::paths::{Access, canonical_root, display_path, resolve};
 use super::schema::schema_for;
 use super::walk::project_walker;
 use super::{Prepared, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
+use crate::plural::plural;
 
 /// Paths returned when no `max_results` is given.
 const DEFAULT_MAX_RESULTS: usize = 100;
@@ -129,7 +130,7 @@ fn find(
             total - max
         ));
     }
-    ToolOutput::success(content, format!("{total} files"))
+    ToolOutput::success(content, plural(total, "file", "files"))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use super::schema::schema_for;
 use super::text::truncate_chars;
 use super::walk::project_walker;
 use super::{Prepared, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
+use crate::plural::plural;
 
 /// Results shown when no `max_results` is given.
 const DEFAULT_MAX_RESULTS: usize = 100;
@@ -265,7 +266,11 @@ fn render(root: &Path, args: &GrepArgs, findings: &Findings, max: usize) -> Tool
         );
     }
     let mut out = String::new();
-    let summary = format!("{total_lines} matching lines in {total_files} files");
+    let summary = format!(
+        "{} in {}",
+        plural(total_lines, "matching line", "matching lines"),
+        plural(total_files, "file", "files")
+    );
     match args.output_mode {
         OutputMode::Content => {
             out.push_str(&findings.lines.join("\n"));

@@ -12,6 +12,7 @@ use super::schema::schema_for;
 use super::text::{LineEnding, apply_line_ending, detect_line_ending};
 use super::unified_diff::{diff_stat, unified_diff};
 use super::{ChangedFile, Prepared, Preview, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
+use crate::plural::plural;
 
 /// Diffs longer than this are not repeated back to the model (the UI still gets them).
 const MAX_DIFF_IN_RESULT: usize = 4000;
@@ -109,11 +110,14 @@ fn apply_write(ctx: &ToolContext, path: &ResolvedPath, write: PlannedWrite) -> T
     let (added, removed) = diff_stat(&write.diff);
     let (content, summary) = match &write.before {
         None => (
-            format!("Created `{shown}` ({lines} lines)."),
-            format!("created {shown} ({lines} lines)"),
+            format!("Created `{shown}` ({}).", plural(lines, "line", "lines")),
+            format!("created {shown} ({})", plural(lines, "line", "lines")),
         ),
         Some(_) => {
-            let mut content = format!("Overwrote `{shown}` ({lines} lines, +{added} -{removed}).");
+            let mut content = format!(
+                "Overwrote `{shown}` ({}, +{added} -{removed}).",
+                plural(lines, "line", "lines")
+            );
             if write.diff.is_empty() {
                 content.push_str(" The contents did not change.");
             } else if write.diff.len() <= MAX_DIFF_IN_RESULT {
@@ -153,7 +157,7 @@ mod tests {
         let out = write(&p, "src/new/mod.rs", "pub fn a() {}\n");
         assert!(!out.is_error, "{}", out.content);
         assert_eq!(p.read("src/new/mod.rs"), b"pub fn a() {}\n");
-        assert_eq!(out.content, "Created `src/new/mod.rs` (1 lines).");
+        assert_eq!(out.content, "Created `src/new/mod.rs` (1 line).");
         assert!(
             out.diff
                 .unwrap()

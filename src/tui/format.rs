@@ -23,10 +23,7 @@ pub fn format_tokens(n: usize) -> String {
     }
 }
 
-/// `1 edit`, `2 edits`: `n` with the noun in the right number.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::plural::plural;
 
 /// Cuts `text` to at most `max` characters, ending with `…` when cut.
 pub fn truncate_chars(text: &str, max: usize) -> String {
