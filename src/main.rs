@@ -317,8 +317,8 @@ fn review(
         );
     }
     eprintln!(
-        "gem: reviewing {} files (+{} -{})",
-        summary.files.len(),
+        "gem: reviewing {} (+{} -{})",
+        gem::plural::plural(summary.files.len(), "file", "files"),
         summary.added,
         summary.removed
     );

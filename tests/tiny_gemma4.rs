@@ -717,7 +717,7 @@ fn review_finishes_with_a_documented_code() {
         .unwrap();
     let code = assert_clean_exit(&out, &[0, 1, 3, 4, 5, 10]);
     let err = stderr(&out);
-    assert!(err.contains("reviewing 1 files"), "{err}");
+    assert!(err.contains("reviewing 1 file (+"), "{err}");
     if code == 1 {
         // Noise is not a review; anything else (an engine error) would be a failure.
         assert!(
