@@ -23,9 +23,9 @@ pub struct Cli {
     /// Model generations allowed per task.
     #[arg(long, default_value_t = 40)]
     pub max_turns: usize,
-    /// Permission mode: read-only, ask, auto-edit, full-auto.
-    #[arg(long, value_name = "MODE", value_parser = ["read-only", "ask", "auto-edit", "full-auto"])]
-    pub mode: Option<String>,
+    /// Permission mode.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub mode: Option<crate::agent::Mode>,
     /// Allow shell commands matching this pattern without asking (repeatable), e.g. 'cargo test*'.
     #[arg(long = "allow", value_name = "PATTERN")]
     pub allow: Vec<String>,

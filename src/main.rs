@@ -411,7 +411,8 @@ fn interactive(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
             pack_repo: true,
         },
     )?;
-    let mode = cli.mode.clone().unwrap_or_else(|| "ask".into());
+    // The mode in force (the flag, else the config file, else ask), shown until the agent says.
+    let mode = cli.mode.or(file.mode).unwrap_or(Mode::Ask);
     let history = Some(agent.conversation().clone()).filter(|c| !c.turns.is_empty());
     let handle = spawn(agent);
     // In raw mode Ctrl-C is a key; a signal (SIGTERM, SIGHUP when the terminal closes, an

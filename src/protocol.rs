@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::Mode;
+
 /// An operation a frontend submits to the agent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -36,8 +38,8 @@ pub enum Op {
     Undo,
     /// Switch the permission mode (`read-only`, `ask`, `auto-edit`, `full-auto`).
     SetMode {
-        /// The new mode's name.
-        mode: String,
+        /// The new mode.
+        mode: Mode,
     },
     /// Start a fresh conversation (the system prompt and repository context stay).
     Clear,
@@ -128,7 +130,7 @@ pub enum Event {
         /// Model name and facts, one line.
         model: String,
         /// Permission mode in force.
-        mode: String,
+        mode: Mode,
         /// Context window in tokens.
         context_size: usize,
     },
@@ -225,16 +227,16 @@ pub enum Event {
     },
     /// The permission mode changed.
     ModeChanged {
-        /// The new mode's name.
-        mode: String,
+        /// The new mode.
+        mode: Mode,
     },
     /// The conversation was cleared.
     Cleared,
     /// The permission mode and allow rules in force (answers [`Op::ShowPermissions`] and
     /// follows a revocation).
     Permissions {
-        /// The mode's name.
-        mode: String,
+        /// The mode in force.
+        mode: Mode,
         /// Shell allow rules: `--allow` patterns and those added by "always".
         rules: Vec<String>,
         /// Whether "always" on an edit allowed every edit in this session.

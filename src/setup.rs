@@ -15,7 +15,7 @@ pub struct FileConfig {
     /// Default model path.
     pub model: Option<PathBuf>,
     /// Default permission mode.
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     /// Default theme.
     pub theme: Option<String>,
 }
@@ -78,6 +78,13 @@ pub fn open_backend(
     if let Some(note) = &info.context_note {
         eprintln!("gem: {note}");
     }
+    if !info.is_gemma4() && info.architecture != "replay" {
+        eprintln!(
+            "gem: warning: {} is a {} model, not Gemma 4: gem speaks Gemma 4's prompt and \
+             tool-call format, so expect poor answers",
+            info.name, info.architecture
+        );
+    }
     let mut fallback = None;
     if info.is_gemma4()
         && let Some(source) = &info.chat_template
@@ -129,13 +136,7 @@ pub fn build_agent(
     template: Option<ChatTemplate>,
     setup: AgentSetup<'_>,
 ) -> anyhow::Result<(Agent, Option<String>)> {
-    let mode_name = cli.mode.clone().or_else(|| file.mode.clone());
-    let mode = match mode_name {
-        Some(name) => Mode::parse(&name).ok_or_else(|| {
-            anyhow::anyhow!("unknown --mode {name:?}: use read-only, ask, auto-edit or full-auto")
-        })?,
-        None => setup.default_mode,
-    };
+    let mode = cli.mode.or(file.mode).unwrap_or(setup.default_mode);
     let permissions = Permissions::new(mode, &cli.allow)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
     let packed = if setup.pack_repo && !cli.no_repo {

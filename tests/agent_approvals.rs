@@ -141,7 +141,7 @@ fn always_allows_the_stated_rule_only_and_an_edited_command_is_reported_as_run()
     assert_eq!(
         listed,
         Event::Permissions {
-            mode: "ask".into(),
+            mode: gem::agent::Mode::Ask,
             rules: vec!["echo hi".into()],
             session_edits: false,
         }

@@ -121,7 +121,7 @@ impl Agent {
     /// Emits the mode and the allow rules in force.
     pub(super) fn report_permissions(&self) {
         self.emit(Event::Permissions {
-            mode: self.permissions.mode.name().to_string(),
+            mode: self.permissions.mode,
             rules: self.permissions.rules(),
             session_edits: self.permissions.is_allowed_for_session(Action::Edit),
         });

@@ -168,12 +168,8 @@ impl Agent {
                     decision,
                 }) if id == call_id => return decision,
                 Ok(Op::SetMode { mode }) => {
-                    if let Some(m) = super::Mode::parse(&mode) {
-                        self.permissions.mode = m;
-                        self.emit(Event::ModeChanged {
-                            mode: m.name().into(),
-                        });
-                    }
+                    self.permissions.mode = mode;
+                    self.emit(Event::ModeChanged { mode });
                 }
                 Ok(Op::Interrupt) | Ok(Op::Shutdown) | Err(_) => {
                     self.cancel.store(true, Ordering::Relaxed);

@@ -15,11 +15,17 @@ use super::shell_command::{self, CommandLine};
 use crate::tools::ToolContext;
 use crate::tools::paths::{self, Access};
 
-/// How much the agent may do on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How much the agent may do on its own. The same type from the command line (`--mode`, a
+/// clap value enum) and config file (serde) through the agent, the protocol and the TUI.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Only reading and searching; edits are denied, and so are commands not proven
     /// read-only (see [`super::read_only_command`]).
+    #[serde(alias = "readonly")]
+    #[value(alias = "readonly")]
     ReadOnly,
     /// Edits and shell need approval (the interactive default).
     Ask,
@@ -42,13 +48,22 @@ impl Mode {
     }
 
     /// The mode's name as typed.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::ReadOnly => "read-only",
             Self::Ask => "ask",
             Self::AutoEdit => "auto-edit",
             Self::FullAuto => "full-auto",
         }
+    }
+
+    /// Every mode, in order of increasing autonomy.
+    pub const ALL: [Mode; 4] = [Self::ReadOnly, Self::Ask, Self::AutoEdit, Self::FullAuto];
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

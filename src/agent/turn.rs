@@ -25,7 +25,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
     agent.emit(Event::SessionConfigured {
         session_id: agent.emitter.session_id(),
         model: agent.backend.info().summary(),
-        mode: agent.permissions.mode.name().to_string(),
+        mode: agent.permissions.mode,
         context_size: agent.backend.info().context_size,
     });
     while let Ok(op) = ops.recv() {
@@ -47,19 +47,10 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
                     message: format!("undo failed: {e}"),
                 }),
             },
-            Op::SetMode { mode } => match super::Mode::parse(&mode) {
-                Some(m) => {
-                    agent.permissions.mode = m;
-                    agent.emit(Event::ModeChanged {
-                        mode: m.name().into(),
-                    });
-                }
-                None => agent.emit(Event::Error {
-                    message: format!(
-                        "unknown mode {mode:?}: use read-only, ask, auto-edit or full-auto"
-                    ),
-                }),
-            },
+            Op::SetMode { mode } => {
+                agent.permissions.mode = mode;
+                agent.emit(Event::ModeChanged { mode });
+            }
             Op::Clear => {
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
                 agent.emit(Event::Cleared);

@@ -13,6 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::approval::Approval;
 use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
 use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
+use crate::agent::Mode;
 use super::composer::Composer;
 use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
@@ -305,7 +306,7 @@ impl App {
                 mode,
                 context_size,
             } => {
-                self.status.mode = mode.clone();
+                self.status.mode = mode.name().to_string();
                 self.status.context_size = context_size;
                 self.notice(
                     NoticeLevel::Info,
@@ -440,7 +441,7 @@ impl App {
                     NoticeLevel::Info,
                     format!("Permission mode is now `{mode}`."),
                 );
-                self.status.mode = mode;
+                self.status.mode = mode.name().to_string();
             }
             Event::Permissions {
                 mode,
@@ -448,7 +449,7 @@ impl App {
                 session_edits,
             } => self.notice(
                 NoticeLevel::Info,
-                permissions_text(&mode, &rules, session_edits),
+                permissions_text(mode.name(), &rules, session_edits),
             ),
             Event::Cleared => {
                 self.transcript.clear();
@@ -902,7 +903,7 @@ impl App {
                 );
             }
             Command::Mode(Some(mode)) => {
-                if MODES.contains(&mode.as_str()) {
+                if let Some(mode) = Mode::parse(&mode) {
                     return vec![Action::Send(Op::SetMode { mode })];
                 }
                 self.notice(
@@ -1250,7 +1251,7 @@ mod tests {
             assert_eq!(app.handle_key(key(KeyCode::Enter)), expected, "{text}");
         }
         app.handle_event(Event::Permissions {
-            mode: "ask".into(),
+            mode: Mode::Ask,
             rules: vec!["cargo test *".into()],
             session_edits: true,
         });
@@ -1450,7 +1451,7 @@ mod tests {
             (
                 "/mode auto-edit",
                 vec![Action::Send(Op::SetMode {
-                    mode: "auto-edit".into(),
+                    mode: Mode::AutoEdit,
                 })],
             ),
             ("/mode bogus", vec![]),
@@ -1568,7 +1569,7 @@ mod tests {
         app.handle_event(Event::SessionConfigured {
             session_id: "s1".into(),
             model: "gemma-4-E4B-it".into(),
-            mode: "auto-edit".into(),
+            mode: Mode::AutoEdit,
             context_size: 32_768,
         });
         app.handle_event(Event::TokenUsage {

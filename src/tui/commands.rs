@@ -1,5 +1,7 @@
 //! Slash commands: their list (for the popup and /help) and parsing.
 
+use crate::agent::Mode;
+
 /// A slash command as listed in the popup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandSpec {
@@ -71,7 +73,12 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The permission modes `/mode` accepts.
-pub const MODES: &[&str] = &["read-only", "ask", "auto-edit", "full-auto"];
+pub const MODES: [&str; 4] = [
+    Mode::ALL[0].name(),
+    Mode::ALL[1].name(),
+    Mode::ALL[2].name(),
+    Mode::ALL[3].name(),
+];
 
 /// A parsed slash command.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -45,7 +45,7 @@ pub struct TuiConfig {
     /// The project directory (for `@` files and `!` commands).
     pub project_root: PathBuf,
     /// The permission mode at start.
-    pub mode: String,
+    pub mode: crate::agent::Mode,
     /// `NO_COLOR` is set: no colours, only bold, dim and reverse.
     pub no_color: bool,
     /// What the repository packing put in the context (shown by `/context`).
@@ -78,7 +78,7 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
         theme,
         config.model_line,
         config.project_root.clone(),
-        config.mode,
+        config.mode.name().to_string(),
     );
     app.repo_summary = config.repo_summary;
     if let Some(history) = &config.history {

@@ -302,7 +302,7 @@ fn status_line() {
             Event::SessionConfigured {
                 session_id: "2026-11-28-abc".into(),
                 model: "gemma-4-E4B-it Q4_K_M, 4.5B params".into(),
-                mode: "auto-edit".into(),
+                mode: crate::agent::Mode::AutoEdit,
                 context_size: 32_768,
             },
             Event::TokenUsage { usage: usage() },
