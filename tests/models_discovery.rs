@@ -5,6 +5,11 @@
 //!
 //! Binary runs point HOME, HF_HOME, LLAMA_CACHE, OLLAMA_MODELS and XDG_CONFIG_HOME at temp
 //! dirs, so the user's real caches are never read.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails the test on any error"
+)]
 
 mod support;
 
@@ -627,4 +632,33 @@ fn without_a_model_the_gemma4_in_the_hf_cache_runs() {
     assert!(stderr.contains("fits in RAM"), "{stderr}");
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(result.is_object(), "{result}");
+}
+
+#[test]
+fn another_architecture_runs_with_a_warning() {
+    let _lock = support::model_lock();
+    let Some(model) = support::real_model() else {
+        return;
+    };
+    let stores = Stores::empty();
+    let out = stores
+        .gem()
+        .args([
+            "debug",
+            "model-info",
+            "--threads",
+            "1",
+            "--ctx",
+            "512",
+            "--model",
+        ])
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is a gemma3 model, not Gemma 4"),
+        "{stderr}"
+    );
 }

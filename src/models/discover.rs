@@ -78,7 +78,8 @@ pub fn discover(roots: &SearchRoots) -> Vec<FoundModel> {
 }
 
 /// Reads the candidates' headers: each file once (by its real path), projectors found only by
-/// their header attached to the models of their folder.
+/// their header attached to the models of their folder (not in Ollama's store, where every blob
+/// shares one folder and the manifest pairs them).
 pub fn examine_all(candidates: Vec<Candidate>) -> Vec<FoundModel> {
     let mut seen = HashSet::new();
     let mut models = Vec::new();
@@ -92,7 +93,9 @@ pub fn examine_all(candidates: Vec<Candidate>) -> Vec<FoundModel> {
         }
         let found = catalog::examine(c.name, c.source, c.path, c.file_bytes, c.projector);
         if catalog::is_projector(&found.path, found.facts.as_ref()) {
-            stray_projectors.push(found.path);
+            if found.source != Source::Ollama {
+                stray_projectors.push(found.path);
+            }
         } else {
             models.push(found);
         }
