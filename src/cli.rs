@@ -120,6 +120,10 @@ pub struct ModelArgs {
     /// Small grammar bounds (for random-weight test models).
     #[arg(long, hide = true, global = true)]
     pub bounded_grammar: bool,
+    /// With no model on the machine, pull the one proposed for it (as `gem pull` would) instead
+    /// of exiting with the command to run; also `GEM_AUTO_PULL=1`.
+    #[arg(long, short = 'y', global = true, env = "GEM_AUTO_PULL", value_parser = clap::builder::BoolishValueParser::new())]
+    pub yes: bool,
 }
 
 /// A finite, non-negative temperature (NaN and infinities would poison the sampler).

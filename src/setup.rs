@@ -42,10 +42,18 @@ pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<Engi
     // (`models::default_model::NoModelFound`) naming the `gem pull` command to run.
     let model = match model {
         Some(model) => model,
-        None => crate::models::default_model::resolve(
+        None => match crate::models::default_model::resolve(
             KvCacheKind::parse(&args.kv_type).unwrap_or_default(),
             args.ctx,
-        )?,
+        ) {
+            Ok(model) => model,
+            // `--yes` / GEM_AUTO_PULL=1: fetch the proposed model instead of stopping.
+            Err(_) if args.yes => {
+                eprintln!("gem: no Gemma 4 GGUF on this machine yet");
+                crate::models::pull_command::pull_proposed()?
+            }
+            Err(none) => return Err(none.into()),
+        },
     };
     let mut config = EngineConfig::new(model);
     config.context = args.ctx;

@@ -308,6 +308,12 @@ fn no_model_is_a_clear_error() {
         .env_remove("GEM_MODEL")
         .env("XDG_CONFIG_HOME", project.root())
         .env("HOME", project.root())
+        // No model cache of this machine may be searched.
+        .env_remove("HF_HOME")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("LLAMA_CACHE")
+        .env_remove("OLLAMA_MODELS")
+        .env_remove("XDG_CACHE_HOME")
         .args(["-p", "hello"])
         .output()
         .unwrap();

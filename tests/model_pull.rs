@@ -596,3 +596,63 @@ fn a_split_model_comes_whole_and_no_mmproj_skips_the_projector() {
         "the projector is not even asked for"
     );
 }
+
+#[test]
+fn yes_pulls_the_proposed_model_when_the_machine_has_none_and_runs_on_it() {
+    let _lock = support::model_lock();
+    let Some(tiny) = tiny() else { return };
+    // The stand-in serves the repository of the alias proposed for this machine.
+    let proposal = gem::models::fit::propose(&gem::models::machine::memory_figures());
+    let server = StandIn::start(vec![FakeRepo::new(
+        proposal.alias.repo,
+        vec![FakeFile::lfs(MODEL, std::fs::read(&tiny).unwrap())],
+    )]);
+    let home = Home::new();
+    let project = support::git_project(&[("lib.rs", support::BUGGY_ADD)]);
+    let tiny_flags = [
+        "--threads",
+        "1",
+        "--ctx",
+        "16384",
+        "--bounded-grammar",
+        "--max-turns",
+        "2",
+        "--max-tokens",
+        "32",
+        "--no-repo",
+    ];
+    // Without --yes: the command to run, exit 1, nothing fetched.
+    let out = home
+        .gem(&server.endpoint)
+        .current_dir(project.path())
+        .args(["-p", "hello"])
+        .args(tiny_flags)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("gem pull"), "{}", stderr(&out));
+    assert!(files_under(&home.hub()).is_empty());
+    // GEM_AUTO_PULL=1 (as --yes): pulled into the shared cache, then used.
+    let out = home
+        .gem(&server.endpoint)
+        .current_dir(project.path())
+        .env("GEM_AUTO_PULL", "1")
+        .args(["-p", "hello"])
+        .args(tiny_flags)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "exit {:?}: {err}",
+        out.status.code()
+    );
+    assert!(err.contains("the size proposed for this machine"), "{err}");
+    assert!(err.contains(MODEL), "{err}");
+    assert!(
+        files_under(&home.hub())
+            .iter()
+            .any(|p| p.ends_with(MODEL)),
+        "the model is in the shared cache"
+    );
+}

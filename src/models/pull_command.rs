@@ -58,6 +58,22 @@ pub fn run(args: &PullArgs) -> anyhow::Result<i32> {
 }
 
 /// The result in the chosen format.
+/// `--yes` / `GEM_AUTO_PULL=1` when no model is on the machine: pulls the size proposed for this
+/// machine (progress on stderr) and returns the model's path. Ctrl-C ends gem; the partial file
+/// is kept and the next pull resumes it.
+pub fn pull_proposed() -> anyhow::Result<std::path::PathBuf> {
+    let proposal = fit::propose(&machine::memory_figures());
+    eprintln!(
+        "gem: pulling {} ({}), the size proposed for this machine: {}",
+        proposal.alias.alias, proposal.alias.repo, proposal.reason
+    );
+    let spec = PullSpec::parse(proposal.alias.alias)?;
+    let options = PullOptions::from_env()?;
+    let pulled = pull(&spec, &options, &mut StderrProgress::new())?;
+    eprintln!("gem: using {}", pulled.model.display());
+    Ok(pulled.model)
+}
+
 fn report<W: std::io::Write>(
     pulled: &PulledModel,
     format: OutputFormat,
