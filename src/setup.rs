@@ -34,10 +34,7 @@ pub fn file_config() -> anyhow::Result<FileConfig> {
 
 /// The engine configuration from the flags.
 pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<EngineConfig> {
-    let model = args
-        .model
-        .clone()
-        .or_else(|| file.model.clone());
+    let model = args.model.clone().or_else(|| file.model.clone());
     // No model named: the best Gemma 4 on this machine that fits it, or an error
     // (`models::default_model::NoModelFound`) naming the `gem pull` command to run.
     let model = match model {

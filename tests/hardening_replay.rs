@@ -14,73 +14,11 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const DONE: &str = "<|channel>thought\nDone.\n<channel|>Done.<turn|>";
 
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new() -> Self {
-        Self {
-            dir: support::git_project(&[("lib.rs", support::BUGGY_ADD), ("README.md", "# demo\n")]),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn private(&self, name: &str) -> PathBuf {
-        self.dir.path().join(".git").join(name)
-    }
-
-    fn replay(&self, outputs: &[&str]) -> PathBuf {
-        let path = self.private("replay.json");
-        std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
-        path
-    }
-
-    fn gem(&self, replay: &Path) -> Command {
-        let mut cmd = Command::cargo_bin("gem").unwrap();
-        self.env(&mut cmd);
-        cmd.arg("--model")
-            .arg(format!("replay:{}", replay.display()))
-            .arg("--no-repo");
-        cmd
-    }
-
-    fn gem_without_model(&self) -> Command {
-        let mut cmd = Command::cargo_bin("gem").unwrap();
-        self.env(&mut cmd);
-        cmd
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.current_dir(self.root())
-            .env("GEM_DATA_DIR", self.private("gem-data"))
-            .env("GEM_CACHE_DIR", self.private("gem-cache"))
-            .env("XDG_CONFIG_HOME", self.private("gem-config"))
-            .env_remove("GEM_MODEL");
-    }
-
-    /// The prompts the replay backend saw (GEM_REPLAY_LOG).
-    fn prompts(&self, log: &Path) -> Vec<String> {
-        std::fs::read_to_string(log)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["prompt"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
-    }
-}
+type Project = support::ReplayProject;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

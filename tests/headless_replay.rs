@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -18,49 +16,7 @@ const EDIT: &str = "<|channel>thought\nFix the sign.\n<channel|><|tool_call>call
 const TEST: &str = "<|channel>thought\nCheck it.\n<channel|><|tool_call>call:shell{command:<|\"|>grep -c 'a + b' lib.rs<|\"|>}<tool_call|><|tool_response>";
 const DONE: &str = "<|channel>thought\nDone.\n<channel|>Fixed `add`: it now returns a + b.<turn|>";
 
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new() -> Self {
-        Self {
-            dir: support::git_project(&[("lib.rs", support::BUGGY_ADD), ("README.md", "# demo\n")]),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn replay(&self, outputs: &[&str]) -> PathBuf {
-        let path = self.dir.path().join(".git").join("replay.json");
-        std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
-        path
-    }
-
-    fn gem(&self, replay: &Path) -> Command {
-        let mut cmd = Command::cargo_bin("gem").unwrap();
-        cmd.current_dir(self.root())
-            .env(
-                "GEM_DATA_DIR",
-                self.dir.path().join(".git").join("gem-data"),
-            )
-            .env(
-                "GEM_CACHE_DIR",
-                self.dir.path().join(".git").join("gem-cache"),
-            )
-            .env_remove("GEM_MODEL")
-            .arg("--model")
-            .arg(format!("replay:{}", replay.display()))
-            .arg("--no-repo");
-        cmd
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.root().join(name)).unwrap()
-    }
-}
+type Project = support::ReplayProject;
 
 #[test]
 fn a_scripted_fix_edits_the_file_runs_the_check_and_prints_the_answer() {

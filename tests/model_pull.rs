@@ -650,9 +650,7 @@ fn yes_pulls_the_proposed_model_when_the_machine_has_none_and_runs_on_it() {
     assert!(err.contains("the size proposed for this machine"), "{err}");
     assert!(err.contains(MODEL), "{err}");
     assert!(
-        files_under(&home.hub())
-            .iter()
-            .any(|p| p.ends_with(MODEL)),
+        files_under(&home.hub()).iter().any(|p| p.ends_with(MODEL)),
         "the model is in the shared cache"
     );
 }

@@ -13,7 +13,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::approval::Approval;
 use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
 use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
-use crate::agent::Mode;
 use super::composer::Composer;
 use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
@@ -24,6 +23,7 @@ use super::status::StatusInfo;
 use super::theme::Theme;
 use super::transcript::Transcript;
 use super::type_ahead::TypeAhead;
+use crate::agent::Mode;
 use crate::protocol::{ApprovalDecision, Event, Op, TurnEnd};
 
 /// Lines scrolled per mouse wheel step.

@@ -92,3 +92,76 @@ pub fn generate_checked(
     assert_eq!(deltas, outcome.text, "the deltas add up to the text");
     outcome
 }
+
+/// A temporary git project (the buggy `add` in `lib.rs`, a README) that tests drive through the
+/// binary on the replay backend; gem's data, cache and config directories live inside `.git/`,
+/// so the user's own are never read or written.
+pub struct ReplayProject {
+    /// The project directory.
+    pub dir: tempfile::TempDir,
+}
+
+impl ReplayProject {
+    /// A fresh project.
+    pub fn new() -> Self {
+        Self {
+            dir: git_project(&[("lib.rs", BUGGY_ADD), ("README.md", "# demo\n")]),
+        }
+    }
+
+    /// The project root.
+    pub fn root(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// A path inside `.git/`, out of the tools' reach.
+    pub fn private(&self, name: &str) -> PathBuf {
+        self.dir.path().join(".git").join(name)
+    }
+
+    /// Writes the model outputs the replay backend will play, in order.
+    pub fn replay(&self, outputs: &[&str]) -> PathBuf {
+        let path = self.private("replay.json");
+        std::fs::write(&path, serde_json::to_string(outputs).unwrap()).unwrap();
+        path
+    }
+
+    /// `gem` on the replay backend, without the repository packed.
+    pub fn gem(&self, replay: &std::path::Path) -> assert_cmd::Command {
+        let mut cmd = self.gem_without_model();
+        cmd.arg("--model")
+            .arg(format!("replay:{}", replay.display()))
+            .arg("--no-repo");
+        cmd
+    }
+
+    /// `gem` in the project with private directories and no model named.
+    pub fn gem_without_model(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("gem").unwrap();
+        cmd.current_dir(self.root())
+            .env("GEM_DATA_DIR", self.private("gem-data"))
+            .env("GEM_CACHE_DIR", self.private("gem-cache"))
+            .env("XDG_CONFIG_HOME", self.private("gem-config"))
+            .env_remove("GEM_MODEL");
+        cmd
+    }
+
+    /// A project file's text.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.root().join(name)).unwrap()
+    }
+
+    /// The prompts the replay backend saw (`GEM_REPLAY_LOG`).
+    pub fn prompts(&self, log: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
