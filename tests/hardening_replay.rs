@@ -166,6 +166,17 @@ fn an_answer_left_in_the_thought_channel_is_shown_not_lost() {
         "The function subtracts instead of adding."
     );
     assert!(text(&out.stderr).contains("inside its thinking"));
+    // The JSON result names the session, for `gem --resume ID`.
+    let id = result["session_id"].as_str().unwrap();
+    assert!(id.len() > 8, "{result}");
+    let sessions = project.private("gem-data").join("sessions");
+    assert!(
+        std::fs::read_dir(&sessions)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains(id)),
+        "no session file named {id}"
+    );
 }
 
 const DIFF: &str = "diff --git a/lib.rs b/lib.rs\n--- a/lib.rs\n+++ b/lib.rs\n@@ -1,3 +1,3 @@\n fn add(a: i32, b: i32) -> i32 {\n-    a + b\n+    a - b\n }\n";

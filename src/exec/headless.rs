@@ -21,6 +21,8 @@ pub enum Stdout {
 /// The result of a headless task.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskResult {
+    /// The session's id (`gem --resume ID`); empty when sessions are not saved.
+    pub session_id: String,
     /// How the turn ended.
     pub end: TurnEnd,
     /// The model's final answer.
@@ -52,6 +54,7 @@ pub fn run_task(
     let mut result = TaskResult {
         end: TurnEnd::Error,
         final_text: String::new(),
+        session_id: String::new(),
         last_arguments: Default::default(),
         tool_calls: 0,
         denied_calls: 0,
@@ -158,6 +161,9 @@ pub fn run_task(
                     call_id: call_id.clone(),
                     decision: crate::protocol::ApprovalDecision::Deny,
                 });
+            }
+            Event::SessionConfigured { session_id, .. } => {
+                result.session_id = session_id.clone();
             }
             Event::TurnComplete { reason, final_text } => {
                 result.end = reason.clone();
