@@ -25,10 +25,26 @@ pub fn file_config() -> anyhow::Result<FileConfig> {
     let Some(path) = dirs::config_dir().map(|d| d.join("gem").join("config.toml")) else {
         return Ok(FileConfig::default());
     };
-    match std::fs::read_to_string(&path) {
+    let mut config: FileConfig = match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display())),
-        Err(_) => Ok(FileConfig::default()),
+            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))?,
+        Err(_) => FileConfig::default(),
+    };
+    config.model = config.model.map(|p| expand_home(&p, dirs::home_dir()));
+    config.theme = config.theme.map(|t| {
+        expand_home(std::path::Path::new(&t), dirs::home_dir())
+            .to_string_lossy()
+            .into_owned()
+    });
+    Ok(config)
+}
+
+/// `~` or `~/…` at the start of a path from the config file means the home directory, as in a
+/// shell.
+fn expand_home(path: &std::path::Path, home: Option<PathBuf>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
     }
 }
 
@@ -296,5 +312,24 @@ fn open_session(
             eprintln!("gem: warning: sessions are not saved: {e}");
             Ok((None, None))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let home = Some(PathBuf::from("/home/u"));
+        let expand = |p: &str| expand_home(std::path::Path::new(p), home.clone());
+        assert_eq!(
+            expand("~/models/g.gguf"),
+            PathBuf::from("/home/u/models/g.gguf")
+        );
+        assert_eq!(expand("~"), PathBuf::from("/home/u"));
+        assert_eq!(expand("/abs/~/x"), PathBuf::from("/abs/~/x"));
+        assert_eq!(expand("~user/x"), PathBuf::from("~user/x"));
+        assert_eq!(expand("rel/x"), PathBuf::from("rel/x"));
     }
 }
