@@ -49,19 +49,23 @@ fn after_an_interrupted_prefill_only_the_computed_part_is_saved() {
             }
         })
         .unwrap();
-    assert_eq!(computed, 256, "the prefill stopped after one chunk");
+    // Cancellation is checked between chunks; a busy machine may let one more chunk through.
+    assert!(
+        computed >= 256 && computed % 256 == 0 && computed < total,
+        "the prefill stopped after whole chunks, before the end: {computed} of {total}"
+    );
 
     let kept = engine.save_checkpoint(&prompt, &[]).unwrap();
-    assert_eq!(kept, 256, "exactly the chunk the cache holds is kept");
+    assert_eq!(kept, computed, "exactly what the cache holds is kept");
     let states = gem::engine::state_cache::list(&data.path().join("kv"));
     assert_eq!(
         states.iter().map(|s| s.n_tokens).collect::<Vec<_>>(),
-        [256],
+        [computed],
         "one state of the held prefix, nothing prefilled for the save"
     );
 
     // Saving again writes nothing new.
-    assert_eq!(engine.save_checkpoint(&prompt, &[]).unwrap(), 256);
+    assert_eq!(engine.save_checkpoint(&prompt, &[]).unwrap(), computed);
     assert_eq!(
         gem::engine::state_cache::list(&data.path().join("kv")).len(),
         1
