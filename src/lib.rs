@@ -10,6 +10,7 @@ pub mod cli;
 pub mod engine;
 pub mod exec;
 pub mod gemma;
+pub mod mcp;
 pub mod protocol;
 pub mod repo;
 pub mod session;

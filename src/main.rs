@@ -16,7 +16,9 @@ use gem::setup::{AgentSetup, FileConfig, build_agent, engine_config, file_config
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    gem::mcp::shutdown(); // no MCP server outlives gem, whichever thread owned it
+    match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("gem: error: {e:#}");
@@ -30,6 +32,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Some(Command::Debug { action }) => return debug(&cli, &file, action),
         Some(Command::Cache { action }) => return cache(action),
+        Some(Command::Mcp { action }) => {
+            return Ok(gem::mcp::command::run(
+                action,
+                &project_root()?,
+                &mut std::io::stdout(),
+            )?);
+        }
         Some(Command::Bench {
             prompt,
             generate,

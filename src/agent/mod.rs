@@ -5,6 +5,7 @@
 
 mod call;
 pub mod loop_guard;
+pub mod mcp_permissions;
 pub mod packed_context;
 pub mod permissions;
 pub mod system_prompt;
@@ -63,6 +64,7 @@ pub struct Agent {
     conversation: Conversation,
     render: RenderOptions,
     permissions: Permissions,
+    mcp_rules: mcp_permissions::McpRules,
     undo: undo::UndoLog,
     session: Option<SessionWriter>,
     cancel: Arc<AtomicBool>,
@@ -110,6 +112,7 @@ impl Agent {
             config,
             render,
             permissions,
+            mcp_rules: mcp_permissions::McpRules::default(),
             undo: undo::UndoLog::default(),
             session,
             cancel,
