@@ -12,7 +12,8 @@ fn call(tool: &str, args: &str) -> String {
     format!("<|tool_call>call:{tool}{{{args}}}<tool_call|><|tool_response>")
 }
 
-const DONE: &str = "The sum is 5.<turn|>";
+/// After a tool response gem expects a thought first, as Gemma 4 writes it.
+const DONE: &str = "<|channel>thought\nDone.\n<channel|>The sum is 5.<turn|>";
 
 #[test]
 fn stdio_add_reaches_the_server_and_its_result_reaches_the_model() {
@@ -224,7 +225,7 @@ fn a_server_that_dies_mid_session_is_reported_and_its_tools_fail_cleanly() {
         &[
             &call("mcp__test__crash", ""),
             &call("mcp__test__echo", "text:<|\"|>x<|\"|>"),
-            "Carrying on.<turn|>",
+            "<|channel>thought\nOn.\n<channel|>Carrying on.<turn|>",
         ],
         &["--allow", "mcp__test__*"],
     );
