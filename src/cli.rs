@@ -192,6 +192,12 @@ pub enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// MCP servers: list, show, add, remove.
+    Mcp {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::mcp::command::McpAction,
+    },
     /// Inspection tools for model and format debugging.
     Debug {
         /// What to inspect.

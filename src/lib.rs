@@ -11,6 +11,7 @@ pub mod cli;
 pub mod engine;
 pub mod exec;
 pub mod gemma;
+pub mod mcp;
 pub mod models;
 pub mod plural;
 pub mod protocol;

@@ -18,7 +18,9 @@ use gem::terminal_safe::terminal_safe;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     gem::child_reaper::adopt_orphans();
-    let code = match run(cli) {
+    let result = run(cli);
+    gem::mcp::shutdown(); // no MCP server outlives gem, whichever thread owned it
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("gem: error: {}", terminal_safe(&format!("{e:#}")));
@@ -47,6 +49,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Pull(args)) => return gem::models::pull_command::run(args),
         Some(Command::Models { json }) => {
             return gem::models::command::run_for(&cli.model, &file, *json);
+        }
+        Some(Command::Mcp { action }) => {
+            return Ok(gem::mcp::command::run(
+                action,
+                &project_root()?,
+                &mut std::io::stdout(),
+            )?);
         }
         Some(Command::Bench {
             prompt,

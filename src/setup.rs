@@ -198,6 +198,11 @@ pub fn build_agent(
     };
     let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
     let mut agent = Agent::new(backend, config, permissions, session);
+    if let Some(mcp) =
+        crate::mcp::start_session(setup.root, mode == Mode::FullAuto, setup.interactive)
+    {
+        agent.add_mcp_tools(crate::mcp::tools(&mcp), &cli.allow);
+    }
     if let Some(conversation) = restored {
         agent.restore(conversation);
     }

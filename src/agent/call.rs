@@ -71,16 +71,27 @@ impl Agent {
             };
         let action = match prepared.kind {
             ToolKind::Read => Action::Read,
-            ToolKind::Edit | ToolKind::Git => Action::Edit,
+            ToolKind::Edit | ToolKind::Git | ToolKind::Mcp { .. } => Action::Edit,
             ToolKind::Shell => Action::Shell,
         };
         let command = match &prepared.preview {
             Some(Preview::Command(c)) => Some(c.clone()),
             _ => None,
         };
-        match self.permissions.check(action, command.as_deref()) {
+        let mcp = matches!(prepared.kind, ToolKind::Mcp { .. });
+        let verdict = match prepared.kind {
+            ToolKind::Mcp { read_only } => {
+                self.mcp_rules
+                    .check(self.permissions.mode, &call.name, read_only)
+            }
+            _ => self.permissions.check(action, command.as_deref()),
+        };
+        match verdict {
             Verdict::Allow => prepared.execute(&self.tool_ctx),
             Verdict::Deny(reason) => ToolOutput::error(reason),
+            Verdict::Ask if !self.config.interactive && mcp => {
+                ToolOutput::error(super::mcp_permissions::headless_denial(&call.name))
+            }
             Verdict::Ask if !self.config.interactive => {
                 // Why no --allow rule covered the command, when there are rules.
                 let why = command
@@ -123,6 +134,10 @@ impl Agent {
                 });
                 match self.wait_for_approval(call_id, ops) {
                     ApprovalDecision::Approve => prepared.execute(&self.tool_ctx),
+                    ApprovalDecision::ApproveForSession if mcp => {
+                        self.mcp_rules.allow_for_session(&call.name);
+                        prepared.execute(&self.tool_ctx)
+                    }
                     ApprovalDecision::ApproveForSession => {
                         match (action, always_rules) {
                             (Action::Shell, Some(rules)) => {

@@ -7,6 +7,7 @@ mod allow_rule;
 pub mod always_allow;
 mod call;
 pub mod loop_guard;
+pub mod mcp_permissions;
 pub mod packed_context;
 pub mod permissions;
 mod read_only_command;
@@ -68,6 +69,7 @@ pub struct Agent {
     conversation: Conversation,
     render: RenderOptions,
     permissions: Permissions,
+    mcp_rules: mcp_permissions::McpRules,
     undo: undo::UndoLog,
     session: Option<SessionWriter>,
     cancel: Arc<AtomicBool>,
@@ -124,6 +126,7 @@ impl Agent {
             config,
             render,
             permissions,
+            mcp_rules: mcp_permissions::McpRules::default(),
             undo: undo::UndoLog::default(),
             session,
             cancel,

@@ -38,6 +38,7 @@ mod write_file;
 #[cfg(test)]
 mod test_support;
 
+pub use capped_output::CappedOutput;
 pub use context::ToolContext;
 pub use error::ToolError;
 pub use output::{ChangedFile, ToolOutput};

@@ -13,6 +13,12 @@ pub enum ToolKind {
     Shell,
     /// Changes the git repository (commits).
     Git,
+    /// Calls a tool of an MCP server; `read_only` when the server annotates it
+    /// `readOnlyHint: true`.
+    Mcp {
+        /// The server's read-only hint.
+        read_only: bool,
+    },
 }
 
 /// A tool the model can call.
