@@ -7,6 +7,11 @@
 //! `crash` (exits the process mid-call); with `--awkward` also `awkward`, whose schema Gemma 4
 //! cannot express. Every call's arguments are appended as one JSON line to `$MCP_TEST_LOG` when
 //! set, so tests can see what the server received, and its pid to `$MCP_TEST_PIDS`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fixture: any error ends the test server loudly"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -52,8 +52,23 @@ pub enum Op {
     },
     /// Ask again before edits (undoes "always" on an edit approval).
     RevokeSessionEdits,
+    /// Report the MCP servers, their state and their tools ([`Event::McpServers`]).
+    ShowMcp,
     /// End the session.
     Shutdown,
+}
+
+/// One MCP server as `/mcp` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct McpServerStatus {
+    /// The server's configured name.
+    pub name: String,
+    /// Its state in words: `ready`, `failed: …`, `stopped: …`, `disabled`, `not trusted …`.
+    pub state: String,
+    /// The tools it offers the model, as the model calls them (`mcp__SERVER__TOOL`).
+    pub tools: Vec<String>,
+    /// Where its stderr and gem's notes about it go.
+    pub log: Option<String>,
 }
 
 /// A block of extra content attached to a user turn.
@@ -241,6 +256,11 @@ pub enum Event {
         rules: Vec<String>,
         /// Whether "always" on an edit allowed every edit in this session.
         session_edits: bool,
+    },
+    /// The MCP servers configured for this session (answers [`Op::ShowMcp`]).
+    McpServers {
+        /// Every configured server, sorted by name (empty when none is configured).
+        servers: Vec<McpServerStatus>,
     },
     /// The turn is over.
     TurnComplete {

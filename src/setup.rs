@@ -201,7 +201,7 @@ pub fn build_agent(
     if let Some(mcp) =
         crate::mcp::start_session(setup.root, mode == Mode::FullAuto, setup.interactive)
     {
-        agent.add_mcp_tools(crate::mcp::tools(&mcp), &cli.allow);
+        agent.attach_mcp(mcp, &cli.allow);
     }
     if let Some(conversation) = restored {
         agent.restore(conversation);

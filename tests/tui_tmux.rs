@@ -9,6 +9,8 @@
     reason = "test code fails the test on any error"
 )]
 
+#[path = "mcp_support/mod.rs"]
+mod mcp_support;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -509,4 +511,70 @@ fn always_on_a_shell_approval_allows_only_the_stated_rule_and_early_keys_stay_ty
         "the exit prints a resume hint\n{}",
         project.diagnostics()
     );
+}
+
+#[test]
+fn mcp_servers_in_the_tui_a_failed_start_is_noticed_calls_are_approved_and_mcp_lists_them() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    let server = mcp_support::server_binary();
+    let calls = project.private("mcp-calls.jsonl");
+    let config_dir = project.private("gem-config").join("gem");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[mcp_servers.test]\ncommand = {server:?}\nenv = {{ MCP_TEST_LOG = {calls:?} }}\n\n\
+             [mcp_servers.broken]\ncommand = {server:?}\nargs = [\"--crash-at-start\"]\n",
+            server = path_str(&server),
+            calls = path_str(&calls),
+        ),
+    )
+    .unwrap();
+    let add = "<|channel>thought\nAdd them.\n<channel|><|tool_call>call:mcp__test__add{a:2,b:3}<tool_call|><|tool_response>";
+    let done = "<|channel>thought\nDone.\n<channel|>The sum is 5.<turn|>";
+    let replay = project.replay(&[add, done]);
+    let tmux = Tmux::start(&project.gem_command(&replay));
+    tmux.wait_for("the failed server is noticed", &project, |p| {
+        p.contains("MCP server `broken` did not start") && p.contains("Ask anything")
+    });
+
+    tmux.type_text("add 2 and 3");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the MCP approval", &project, |p| {
+        p.contains("Allow mcp__test__add?")
+    });
+    assert!(
+        pane.contains("MCP server `test`, tool `add`") && pane.contains(r#"{"a":2,"b":3}"#),
+        "the overlay shows server, tool and arguments:\n{pane}"
+    );
+    assert!(
+        !calls.exists(),
+        "the server saw nothing before the approval"
+    );
+    std::thread::sleep(PAST_GRACE);
+    tmux.press("y");
+    tmux.wait_for("the answer", &project, |p| {
+        p.contains("The sum is 5.") && p.contains("⏎ send")
+    });
+    let seen = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert!(
+        seen.contains("\"add\"") && seen.contains("\"a\":2"),
+        "the server received the call: {seen}"
+    );
+
+    tmux.type_text("/mcp");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the /mcp listing", &project, |p| {
+        p.contains("MCP servers 2 servers") && p.contains("test: ready, 6 tools")
+    });
+    assert!(
+        pane.contains("broken: failed") && pane.contains("mcp__test__add"),
+        "/mcp shows each server's state:\n{pane}"
+    );
+    tmux.press("C-c");
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting", &project);
 }

@@ -130,7 +130,11 @@ impl Agent {
                     name: call.name.clone(),
                     preview,
                     editable_command: action == Action::Shell,
-                    always: always_allow::always_label(action, always_rules.as_deref()),
+                    always: if mcp {
+                        Some(format!("always allow {} in this session", call.name))
+                    } else {
+                        always_allow::always_label(action, always_rules.as_deref())
+                    },
                 });
                 match self.wait_for_approval(call_id, ops) {
                     ApprovalDecision::Approve => prepared.execute(&self.tool_ctx),

@@ -11,9 +11,8 @@
 
 use globset::{Glob, GlobMatcher};
 
-use super::{Agent, Mode, Verdict};
+use super::{Mode, Verdict};
 use crate::mcp::names;
-use crate::tools::Tool;
 
 /// `--allow` patterns that name MCP tools, and the tools approved for this session.
 #[derive(Debug, Clone, Default)]
@@ -73,19 +72,6 @@ pub fn headless_denial(name: &str) -> String {
          the user can allow it with --allow '{name}' (globs work: --allow '{}__*') or --mode full-auto",
         name.rsplit_once("__").map_or(name, |(prefix, _)| prefix)
     )
-}
-
-impl Agent {
-    /// Adds MCP tools after the built-in ones (in the given order, which should be sorted so
-    /// declarations stay stable across runs) and the `--allow` patterns that apply to them.
-    pub fn add_mcp_tools(&mut self, tools: Vec<Box<dyn Tool>>, allow: &[String]) {
-        for tool in tools {
-            self.registry.register(tool);
-        }
-        self.mcp_rules = McpRules::new(allow);
-        self.render =
-            super::render_options(&self.registry, self.config.variant, self.config.thinking);
-    }
 }
 
 #[cfg(test)]

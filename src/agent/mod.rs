@@ -8,6 +8,7 @@ pub mod always_allow;
 mod call;
 pub mod loop_guard;
 pub mod mcp_permissions;
+mod mcp_servers;
 pub mod packed_context;
 pub mod permissions;
 mod read_only_command;
@@ -70,6 +71,7 @@ pub struct Agent {
     render: RenderOptions,
     permissions: Permissions,
     mcp_rules: mcp_permissions::McpRules,
+    mcp: Option<mcp_servers::McpServers>,
     undo: undo::UndoLog,
     session: Option<SessionWriter>,
     cancel: Arc<AtomicBool>,
@@ -127,6 +129,7 @@ impl Agent {
             render,
             permissions,
             mcp_rules: mcp_permissions::McpRules::default(),
+            mcp: None,
             undo: undo::UndoLog::default(),
             session,
             cancel,

@@ -28,6 +28,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         mode: agent.permissions.mode,
         context_size: agent.backend.info().context_size,
     });
+    agent.report_mcp_changes();
     while let Ok(op) = ops.recv() {
         match op {
             Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
@@ -58,11 +59,13 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
             Op::ShowPermissions => agent.report_permissions(),
             Op::RevokeRule { rule } => agent.revoke_rule(&rule),
             Op::RevokeSessionEdits => agent.revoke_session_edits(),
+            Op::ShowMcp => agent.report_mcp(),
             Op::Shutdown => {
                 agent.save_checkpoint();
                 break;
             }
         }
+        agent.report_mcp_changes();
     }
 }
 

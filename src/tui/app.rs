@@ -451,6 +451,9 @@ impl App {
                 NoticeLevel::Info,
                 permissions_text(mode.name(), &rules, session_edits),
             ),
+            Event::McpServers { servers } => {
+                self.notice(NoticeLevel::Info, super::mcp_view::mcp_text(&servers))
+            }
             Event::Cleared => {
                 self.transcript.clear();
                 self.notice(NoticeLevel::Info, "Started a fresh conversation.");
@@ -916,6 +919,11 @@ impl App {
                 "Wait for the turn to finish (or press esc) before /permissions",
             ),
             Command::Permissions(None) => return vec![Action::Send(Op::ShowPermissions)],
+            Command::Mcp if self.busy.is_some() => self.notice(
+                NoticeLevel::Warning,
+                "Wait for the turn to finish (or press esc) before /mcp",
+            ),
+            Command::Mcp => return vec![Action::Send(Op::ShowMcp)],
             Command::Permissions(Some(arg)) => match arg.strip_prefix("revoke").map(str::trim) {
                 Some("edits") => return vec![Action::Send(Op::RevokeSessionEdits)],
                 Some(rule) if !rule.is_empty() => {

@@ -46,6 +46,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "list what runs without asking; revoke an \"always\"",
     },
     CommandSpec {
+        name: "mcp",
+        args: "",
+        help: "list MCP servers, their state and tools",
+    },
+    CommandSpec {
         name: "think",
         args: "",
         help: "show or hide thinking",
@@ -95,6 +100,8 @@ pub enum Command {
     Mode(Option<String>),
     /// `/permissions [revoke RULE|edits]`.
     Permissions(Option<String>),
+    /// `/mcp`.
+    Mcp,
     /// `/think`.
     Think,
     /// `/diff`.
@@ -124,6 +131,7 @@ pub fn parse_command(text: &str) -> Option<Command> {
         "model" => Command::Model,
         "mode" => Command::Mode(arg),
         "permissions" | "allowed" => Command::Permissions(arg),
+        "mcp" => Command::Mcp,
         "think" => Command::Think,
         "diff" => Command::Diff,
         "undo" => Command::Undo,

@@ -15,6 +15,7 @@ pub mod fuzzy;
 pub mod highlight;
 pub mod history;
 pub mod markdown;
+pub mod mcp_view;
 pub mod mentions;
 pub mod picker;
 pub mod popup;

@@ -480,3 +480,49 @@ fn approval_overlay_scrolls_a_long_preview() {
     let text = format!("{:?}", draw(&app, 60, 16).backend());
     assert!(text.contains("line 60"), "end shows the last line: {text}");
 }
+
+#[test]
+fn mcp_approval() {
+    let mut app = app();
+    user_turn(&mut app, "add 2 and 3 with the test server");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ApprovalRequest {
+                call_id: "m1".into(),
+                name: "mcp__test__add".into(),
+                preview: "MCP server `test`, tool `add`, arguments: {\"a\":2,\"b\":3}".into(),
+                editable_command: false,
+                always: Some("always allow mcp__test__add in this session".into()),
+            },
+        ],
+    );
+    past_grace(&mut app);
+    insta::assert_snapshot!("mcp_approval", draw(&app, 80, 14).backend());
+}
+
+#[test]
+fn mcp_listing() {
+    let mut app = app();
+    app.handle_event(Event::McpServers {
+        servers: vec![
+            crate::protocol::McpServerStatus {
+                name: "fs".into(),
+                state: "ready".into(),
+                tools: vec![
+                    "mcp__fs__list_directory".into(),
+                    "mcp__fs__read_file".into(),
+                ],
+                log: Some("~/.cache/gem/mcp/fs.log".into()),
+            },
+            crate::protocol::McpServerStatus {
+                name: "github".into(),
+                state: "failed: no answer within 10 s".into(),
+                tools: vec![],
+                log: Some("~/.cache/gem/mcp/github.log".into()),
+            },
+        ],
+    });
+    insta::assert_snapshot!("mcp_listing", draw(&app, 80, 16).backend());
+}

@@ -1,5 +1,10 @@
 //! Helpers for the MCP tests: the in-repo test server (`examples/mcp_test_server.rs`) and a
 //! project whose gem runs see only the MCP servers the test configures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on any error"
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -18,7 +23,16 @@ pub fn server_binary() -> PathBuf {
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = StdCommand::new(cargo)
-                .args(["build", "--quiet", "--example", "mcp_test_server"])
+                // The test profile, as `cargo test` builds examples: nothing is rebuilt
+                // (the dev profile would build every dependency, llama.cpp included, again).
+                .args([
+                    "build",
+                    "--quiet",
+                    "--profile",
+                    "test",
+                    "--example",
+                    "mcp_test_server",
+                ])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .expect("running cargo build --example mcp_test_server");
