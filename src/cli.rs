@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::exec::review_findings::{FailOn, ReviewFormat};
+
 /// gem: a local coding agent running Gemma 4 in-process.
 #[derive(Debug, Parser)]
 #[command(name = "gem", version, about, long_about = None)]
@@ -148,11 +150,11 @@ pub enum Command {
         #[arg(long, value_name = "REV")]
         base: Option<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ReviewFormatArg::Text)]
-        format: ReviewFormatArg,
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+        format: ReviewFormat,
         /// Exit with code 10 when a finding of this severity (or worse) is reported.
-        #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
-        fail_on: FailOnArg,
+        #[arg(long, value_enum, default_value_t = FailOn::Error)]
+        fail_on: FailOn,
     },
     /// Measure this machine: prompt processing, generation, follow-up turn, warm start.
     Bench {
@@ -244,26 +246,4 @@ pub enum DebugAction {
     Parse,
     /// Load the model and print its facts.
     ModelInfo,
-}
-
-/// Review output formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ReviewFormatArg {
-    /// Human-readable.
-    Text,
-    /// `[{file, line, severity, title, body}]`.
-    Json,
-    /// GitHub workflow annotations.
-    Github,
-}
-
-/// Review failure threshold.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FailOnArg {
-    /// Errors only.
-    Error,
-    /// Warnings and errors.
-    Warning,
-    /// Never fail on findings.
-    Never,
 }

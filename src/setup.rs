@@ -133,6 +133,46 @@ pub fn variant_for(info: &engine::ModelInfo) -> Variant {
     }
 }
 
+/// The project gem works in: the enclosing git repository's work tree, else the current
+/// directory.
+pub fn project_root() -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(git2::Repository::discover(&cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
+        .unwrap_or(cwd))
+}
+
+/// An agent ready to spawn, with what the frontend shows about it.
+pub struct StartedAgent {
+    /// The agent (not yet running).
+    pub agent: Agent,
+    /// What the repository packing put in the context, when it packed anything.
+    pub repo_summary: Option<String>,
+    /// The model in one line (name, size, quantization, context).
+    pub model_line: String,
+}
+
+/// The one session-start path of every frontend (TUI, `-p`, `--patch`, `review`): the engine
+/// config from flags and config file, the model opened and its template checked, the agent
+/// built for `setup`.
+pub fn start_agent(
+    cli: &Cli,
+    file: &FileConfig,
+    setup: AgentSetup<'_>,
+) -> anyhow::Result<StartedAgent> {
+    let config = engine_config(&cli.model, file)?;
+    let (backend, template) = open_backend(&config)?;
+    let model_line = backend.info().summary();
+    let (agent, repo_summary) = build_agent(cli, file, backend, template, setup)?;
+    Ok(StartedAgent {
+        agent,
+        repo_summary,
+        model_line,
+    })
+}
+
 /// What a frontend wants from the agent.
 pub struct AgentSetup<'a> {
     /// Project root.

@@ -6,6 +6,7 @@
 //! output instead, so the agent, tools and UI are tested deterministically without weights.
 
 pub mod bench;
+pub mod cache_command;
 pub mod config;
 pub mod error;
 pub mod ledger;

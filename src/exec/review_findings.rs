@@ -7,7 +7,6 @@
 //! accepted.
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -303,8 +302,8 @@ fn line_number(value: &Value) -> Option<u32> {
     u32::try_from(number).ok().filter(|line| *line > 0)
 }
 
-/// How `gem review` prints its findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How `gem review` prints its findings (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ReviewFormat {
     /// For people: `file:line: severity: title` and the indented body.
     #[default]
@@ -314,21 +313,6 @@ pub enum ReviewFormat {
     /// GitHub Actions workflow commands (`::error file=…,line=…,title=…::body`), which show
     /// up as annotations on the pull request.
     Github,
-}
-
-impl FromStr for ReviewFormat {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name.to_ascii_lowercase().as_str() {
-            "text" => Ok(ReviewFormat::Text),
-            "json" => Ok(ReviewFormat::Json),
-            "github" => Ok(ReviewFormat::Github),
-            _ => Err(format!(
-                "unknown review format `{name}`; use text, json or github"
-            )),
-        }
-    }
 }
 
 /// Renders findings in the chosen format; every format ends with a newline.
@@ -431,8 +415,8 @@ fn escape_github_property(text: &str) -> String {
         .replace(',', "%2C")
 }
 
-/// Which findings make `gem review` exit non-zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which findings make `gem review` exit non-zero (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum FailOn {
     /// Fail when any finding is an error.
     #[default]
@@ -441,21 +425,6 @@ pub enum FailOn {
     Warning,
     /// Never fail because of findings.
     Never,
-}
-
-impl FromStr for FailOn {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name.to_ascii_lowercase().as_str() {
-            "error" => Ok(FailOn::Error),
-            "warning" => Ok(FailOn::Warning),
-            "never" => Ok(FailOn::Never),
-            _ => Err(format!(
-                "unknown fail-on level `{name}`; use error, warning or never"
-            )),
-        }
-    }
 }
 
 /// Whether the findings reach the `fail_on` threshold.
@@ -659,16 +628,18 @@ mod tests {
 
     #[test]
     fn formats_and_levels_parse_from_names() {
-        assert_eq!("GitHub".parse(), Ok(ReviewFormat::Github));
-        assert_eq!("json".parse(), Ok(ReviewFormat::Json));
-        assert!(
-            "xml"
-                .parse::<ReviewFormat>()
-                .unwrap_err()
-                .contains("text, json or github")
+        use clap::ValueEnum;
+        assert_eq!(
+            ReviewFormat::from_str("GitHub", true),
+            Ok(ReviewFormat::Github)
         );
-        assert_eq!("warning".parse(), Ok(FailOn::Warning));
-        assert!("all".parse::<FailOn>().is_err());
+        assert_eq!(
+            ReviewFormat::from_str("json", false),
+            Ok(ReviewFormat::Json)
+        );
+        assert!(ReviewFormat::from_str("xml", false).is_err());
+        assert_eq!(FailOn::from_str("warning", false), Ok(FailOn::Warning));
+        assert!(FailOn::from_str("all", false).is_err());
     }
 
     #[test]

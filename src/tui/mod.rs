@@ -14,6 +14,7 @@ pub mod format;
 pub mod fuzzy;
 pub mod highlight;
 pub mod history;
+pub mod launch;
 pub mod markdown;
 pub mod mcp_view;
 pub mod mentions;
