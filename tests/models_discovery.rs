@@ -214,7 +214,7 @@ impl Stores {
     ) {
         let dir = self.root().join("ollama");
         let digest = |kind: &str| {
-            let hex = gem::engine::model_file::hex(format!("{name}{tag}{kind}").as_bytes());
+            let hex = hex::encode(format!("{name}{tag}{kind}").as_bytes());
             format!("{hex:0<64}")[..64].to_string()
         };
         let (model_hex, proj_hex) = (digest("model"), digest("proj"));

@@ -18,12 +18,26 @@ pub fn kv_bytes_per_token(facts: &GgufFacts, kv: KvCacheKind) -> u64 {
     (elements as f64 * kv.bytes_per_element()).ceil() as u64
 }
 
-/// Memory the OS says is available, in bytes (`None` when it cannot tell).
+/// Memory the OS says is available, in bytes (`None` when it cannot tell); `sysinfo` reads it
+/// on Linux, macOS and Windows.
 pub fn available_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    ram().1
+}
+
+/// Total memory in bytes (`None` when the OS does not say).
+pub fn total_bytes() -> Option<u64> {
+    ram().0
+}
+
+/// Total and available RAM, each `None` when reported as zero (an unsupported system).
+fn ram() -> (Option<u64>, Option<u64>) {
+    let mut system = sysinfo::System::new();
+    system.refresh_memory();
+    let known = |bytes: u64| (bytes > 0).then_some(bytes);
+    (
+        known(system.total_memory()),
+        known(system.available_memory()),
+    )
 }
 
 /// The outcome of fitting a context size.

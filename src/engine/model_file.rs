@@ -187,12 +187,7 @@ pub fn identity(path: &Path) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(len.to_le_bytes());
     hasher.update(&head);
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn string(ctx: &GgufContext, key: &str) -> Option<String> {

@@ -11,8 +11,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model_file::hex;
-
 const MAGIC: &[u8; 8] = b"GEMKV001";
 const EXTENSION: &str = "gemkv";
 
@@ -100,7 +98,7 @@ pub fn tokens_hash(tokens: &[u32]) -> String {
     for t in tokens {
         hasher.update(t.to_le_bytes());
     }
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 impl StateCache {
@@ -210,7 +208,7 @@ impl StateCache {
         }
         let mut payload = vec![0u8; header.payload_len as usize];
         file.read_exact(&mut payload)?;
-        if hex(&Sha256::digest(&payload)) != header.payload_sha256 {
+        if hex::encode(Sha256::digest(&payload)) != header.payload_sha256 {
             return Err(StateFileError::Checksum("state data"));
         }
         touch(path);
@@ -226,7 +224,7 @@ impl StateCache {
             n_tokens: tokens.len(),
             tokens_sha256: tokens_hash(tokens),
             payload_len: payload.len() as u64,
-            payload_sha256: hex(&Sha256::digest(payload)),
+            payload_sha256: hex::encode(Sha256::digest(payload)),
         };
         let header =
             serde_json::to_vec(&header).map_err(|e| StateFileError::BadHeader(e.to_string()))?;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::agent::AgentHandle;
 use crate::protocol::{Attachment, Event, Op, TokenUsage, TurnEnd};
 use crate::terminal_safe::terminal_safe;
+use crate::tools::key_argument;
 
 /// What stdout carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,15 +175,4 @@ pub fn run_task(
         }
     }
     result
-}
-
-/// The argument worth showing for a call (path, pattern or command).
-pub fn key_argument(arguments: &serde_json::Value) -> String {
-    for key in ["path", "pattern", "command", "operation"] {
-        if let Some(v) = arguments.get(key).and_then(|v| v.as_str()) {
-            let line = v.lines().next().unwrap_or_default();
-            return line.chars().take(80).collect();
-        }
-    }
-    String::new()
 }

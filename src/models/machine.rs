@@ -1,7 +1,7 @@
 //! This machine's memory figures for the fit and proposal rules ([`super::fit`]).
 //!
-//! What can be read: total and available RAM from `/proc/meminfo` (Linux; elsewhere both are
-//! unknown and every fit is "unknown"), and — only when gem is built with a GPU backend (cuda,
+//! What can be read: total and available RAM (`sysinfo`: Linux, macOS, Windows; elsewhere both
+//! are unknown and every fit is "unknown"), and — only when gem is built with a GPU backend (cuda,
 //! metal, vulkan) — each GPU's total and free memory as llama.cpp's device list reports it. A
 //! CPU build has no VRAM to read: RAM is the budget.
 
@@ -13,19 +13,11 @@ pub const GPU_BACKEND: bool = cfg!(any(feature = "cuda", feature = "metal", feat
 /// Reads this machine's memory figures.
 pub fn memory_figures() -> MemoryFigures {
     MemoryFigures {
-        ram_total: meminfo_bytes("MemTotal:"),
+        ram_total: crate::engine::memory::total_bytes(),
         ram_available: crate::engine::memory::available_bytes(),
         gpu: if GPU_BACKEND { largest_gpu() } else { None },
         gpu_backend: GPU_BACKEND,
     }
-}
-
-/// One `/proc/meminfo` figure in bytes.
-fn meminfo_bytes(key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with(key))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// The GPU (discrete or integrated) with the most free memory, as llama.cpp lists them.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Fingerprint of a pack: SHA-256 over each included file's path and content, in pack order,
@@ -23,7 +23,7 @@ pub fn pack_fingerprint<'a>(
     }
     hasher.update((map.len() as u64).to_le_bytes());
     hasher.update(map.as_bytes());
-    to_hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// The included files of `packed` whose content differs on disk now, in pack order.
@@ -42,10 +42,6 @@ pub fn changed_since(packed: &super::PackedRepo, root: &Path) -> Vec<PathBuf> {
         })
         .cloned()
         .collect()
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

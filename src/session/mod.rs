@@ -18,7 +18,7 @@ mod kill_tests;
 mod tests;
 
 pub use error::SessionError;
-pub use id::{UtcTime, is_session_id, new_session_id};
+pub use id::{is_session_id, new_session_id, rfc3339_utc};
 pub use reader::SessionReader;
 pub use record::{FORMAT_VERSION, HEADER_KIND, Record, SessionHeader, USER_TURN_KIND};
 pub use store::{DATA_DIR_ENV, SessionStore, SessionSummary, find, latest_for, list_sessions};

@@ -4,7 +4,7 @@
 //! variable, in the platform data directory (`dirs::data_dir()/gem/sessions/`).
 
 use super::error::SessionError;
-use super::id::{UtcTime, is_session_id, new_session_id};
+use super::id::{is_session_id, new_session_id, rfc3339_utc};
 use super::reader::SessionReader;
 use super::record::{FORMAT_VERSION, HEADER_KIND, Record, SessionHeader, USER_TURN_KIND};
 use super::writer::SessionWriter;
@@ -90,7 +90,7 @@ impl SessionStore {
             let header = SessionHeader {
                 format: FORMAT_VERSION,
                 id: id.clone(),
-                created: UtcTime::from_system_time(now).rfc3339(),
+                created: rfc3339_utc(now),
                 project_root: project_root.clone(),
                 model: model.to_string(),
                 gem_version: env!("CARGO_PKG_VERSION").to_string(),

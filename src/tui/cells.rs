@@ -8,11 +8,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::diff::{diff_stats, render_diff};
-use super::format::{format_duration_ms, truncate_chars};
+use super::format::format_duration_ms;
 use super::markdown::{MarkdownStream, render_markdown, trim_trailing_blank};
 use super::sanitize::sanitize;
 use super::theme::{Role, Theme};
 use super::wrap::{wrap_line, wrap_lines};
+pub use crate::tools::key_argument;
 
 /// What rendering depends on besides the cell itself.
 #[derive(Debug, Clone, Copy)]
@@ -541,56 +542,6 @@ fn render_shell(
     lines
 }
 
-/// The argument that best identifies a tool call, on one line.
-pub fn key_argument(arguments: &serde_json::Value) -> String {
-    const KEYS: [&str; 10] = [
-        "command",
-        "cmd",
-        "path",
-        "file_path",
-        "file",
-        "pattern",
-        "query",
-        "url",
-        "glob",
-        "paths",
-    ];
-    let Some(object) = arguments.as_object() else {
-        return match arguments {
-            serde_json::Value::String(s) => first_line(s),
-            serde_json::Value::Null => String::new(),
-            other => truncate_chars(&other.to_string(), 80),
-        };
-    };
-    let value = KEYS
-        .iter()
-        .find_map(|key| object.get(*key))
-        .or_else(|| object.values().find(|v| v.is_string()))
-        .or_else(|| object.values().next());
-    match value {
-        Some(serde_json::Value::String(s)) => first_line(s),
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(other) => truncate_chars(&other.to_string(), 80),
-        None => String::new(),
-    }
-}
-
-/// The first line of `text`, with `…` when more follows, at most 160 characters.
-fn first_line(text: &str) -> String {
-    let mut lines = text.trim().lines();
-    let first = lines.next().unwrap_or("");
-    let first = sanitize(first);
-    if lines.next().is_some() {
-        truncate_chars(&format!("{first} …"), 160)
-    } else {
-        truncate_chars(&first, 160)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,15 +556,6 @@ mod tests {
 
     fn text(lines: &CellLines) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
-    }
-
-    #[test]
-    fn key_argument_prefers_telling_fields() {
-        let args = serde_json::json!({"path": "src/main.rs", "limit": 20});
-        assert_eq!(key_argument(&args), "src/main.rs");
-        let args = serde_json::json!({"command": "cargo test\ncargo fmt"});
-        assert_eq!(key_argument(&args), "cargo test …");
-        assert_eq!(key_argument(&serde_json::json!({"n": 3})), "3");
     }
 
     #[test]

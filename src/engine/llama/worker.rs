@@ -17,7 +17,6 @@ use super::load::{Loaded, backend};
 use super::sampler::TokenSampler;
 use super::{Job, Reply, logs, tokenize, tokenize_prompt};
 use crate::engine::ledger::Ledger;
-use crate::engine::model_file::hex;
 use crate::engine::state_cache::StateCache;
 use crate::engine::utf8_stream::Utf8Stream;
 use crate::engine::{
@@ -85,7 +84,7 @@ fn context_id(config: &EngineConfig, n_ctx: usize) -> String {
         config.swa_full,
         config.flash_attention
     );
-    hex(&Sha256::digest(key.as_bytes()))
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// Early checkpoints shorter than this are not kept (cheap to prefill).
