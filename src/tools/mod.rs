@@ -56,5 +56,6 @@ pub use grep::GrepTool;
 pub use key_argument::key_argument;
 pub use read_file::ReadFileTool;
 pub use shell::ShellTool;
+pub use shell::run_user_command;
 pub use submit_review::{SUBMIT_REVIEW, SubmitReviewTool};
 pub use write_file::WriteFileTool;

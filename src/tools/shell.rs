@@ -97,6 +97,36 @@ enum Ending {
 }
 
 fn run(ctx: &ToolContext, command: &str, timeout: Duration) -> ToolOutput {
+    match execute(ctx, command, timeout) {
+        Ok((stdout, stderr, ending)) => report(&stdout, &stderr, &ending, timeout),
+        Err(failed) => failed,
+    }
+}
+
+/// Runs a command the user typed (the TUI's `!command`) as the shell tool runs the model's:
+/// bash in the project root in its own process group, no stdin, the tool's default timeout,
+/// output capped, and every process it started killed when it ends. Returns the output (stdout,
+/// then stderr, then a line saying how it ended unless it exited) and the exit code.
+pub fn run_user_command(root: &std::path::Path, command: &str) -> (String, Option<i32>) {
+    let ctx = ToolContext::new(root.to_path_buf());
+    let timeout = Duration::from_secs(DEFAULT_TIMEOUT_SECS);
+    match execute(&ctx, command, timeout) {
+        Ok((stdout, stderr, Ending::Exited(status))) if status.code().is_some() => {
+            let mut text = stdout;
+            text.push_str(&stderr);
+            (text, status.code())
+        }
+        Ok((stdout, stderr, ending)) => (report(&stdout, &stderr, &ending, timeout).content, None),
+        Err(failed) => (failed.content, None),
+    }
+}
+
+/// Runs `command` to its end: its stdout, stderr and how it ended, or the error to report.
+fn execute(
+    ctx: &ToolContext,
+    command: &str,
+    timeout: Duration,
+) -> Result<(String, String, Ending), ToolOutput> {
     let mut cmd = Command::new("bash");
     cmd.arg("-c")
         .arg(command)
@@ -109,7 +139,7 @@ fn run(ctx: &ToolContext, command: &str, timeout: Duration) -> ToolOutput {
         .env("GIT_TERMINAL_PROMPT", "0");
     let mut child = match spawn_in_new_group(&mut cmd) {
         Ok(child) => child,
-        Err(e) => return ToolOutput::error(format!("Could not start bash: {e}.")),
+        Err(e) => return Err(ToolOutput::error(format!("Could not start bash: {e}."))),
     };
     let stdout = capture(child.stdout.take());
     let stderr = capture(child.stderr.take());
@@ -121,11 +151,9 @@ fn run(ctx: &ToolContext, command: &str, timeout: Duration) -> ToolOutput {
     for (_, done) in [&stdout, &stderr] {
         let _ = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     }
-    let ending = match ending {
-        Ok(ending) => ending,
-        Err(e) => return ToolOutput::error(format!("Lost track of the command: {e}.")),
-    };
-    report(&render(&stdout.0), &render(&stderr.0), &ending, timeout)
+    let ending =
+        ending.map_err(|e| ToolOutput::error(format!("Lost track of the command: {e}.")))?;
+    Ok((render(&stdout.0), render(&stderr.0), ending))
 }
 
 /// Polls until the command exits, times out or is cancelled (killing its group then).
@@ -391,6 +419,19 @@ mod tests {
             "started\n[cancelled by the user: the command was killed]"
         );
         assert_eq!(out.summary, "cancelled");
+    }
+
+    #[test]
+    fn user_commands_run_like_the_tools_and_report_their_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let (text, code) = run_user_command(dir.path(), "pwd; echo oops >&2; exit 3");
+        assert_eq!(code, Some(3));
+        assert!(text.contains("oops"), "{text}");
+        let root = dir.path().canonicalize().unwrap();
+        assert!(text.contains(root.to_str().unwrap()), "{text}");
+        let (text, code) = run_user_command(dir.path(), "kill -9 $$");
+        assert_eq!(code, None);
+        assert!(text.contains("killed by signal 9"), "{text}");
     }
 
     #[test]

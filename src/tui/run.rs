@@ -6,7 +6,6 @@
 
 use std::io::Stdout;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -32,8 +31,6 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 const INPUT_POLL: Duration = Duration::from_millis(250);
 /// Inputs handled between two frames at most, so a flood of deltas cannot starve drawing.
 const MAX_BATCH: usize = 512;
-/// Most bytes of a `!command`'s output kept.
-const MAX_SHELL_OUTPUT: usize = 64 * 1024;
 
 /// How the TUI starts.
 #[derive(Debug, Clone)]
@@ -263,30 +260,11 @@ fn spawn_input_reader(tx: Sender<Input>, stop: Arc<AtomicBool>) {
     });
 }
 
+/// Runs the user's `!command` through the shell tool's runner (process group, timeout, capped
+/// output) on a thread of its own.
 fn spawn_shell(id: usize, command: String, root: PathBuf, tx: Sender<Input>) {
     thread::spawn(move || {
-        let result = Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .output();
-        let (output, exit_code) = match result {
-            Ok(out) => {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                if text.len() > MAX_SHELL_OUTPUT {
-                    let mut cut = MAX_SHELL_OUTPUT;
-                    while !text.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    text.truncate(cut);
-                    text.push_str("\n… (output cut)");
-                }
-                (text, out.status.code())
-            }
-            Err(err) => (format!("cannot run sh: {err}"), None),
-        };
+        let (output, exit_code) = crate::tools::run_user_command(&root, &command);
         let _ = tx.send(Input::ShellDone {
             id,
             output,
