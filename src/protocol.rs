@@ -58,6 +58,27 @@ pub enum Op {
     Shutdown,
 }
 
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolOutcome {
+    /// It ran and did what was asked.
+    #[default]
+    Ok,
+    /// It failed (bad arguments, a missing file, a command that exited non-zero …); the
+    /// result says why.
+    Error,
+    /// It was not run: the mode, a rule or the user did not allow it; the result says why.
+    Denied,
+}
+
+impl ToolOutcome {
+    /// Whether the call did not succeed (failed or was denied).
+    pub fn is_error(self) -> bool {
+        self != Self::Ok
+    }
+}
+
 /// One MCP server as `/mcp` lists it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct McpServerStatus {
@@ -188,8 +209,8 @@ pub enum Event {
         name: String,
         /// One-line summary for UIs.
         summary: String,
-        /// Whether the result is an error (including "denied").
-        is_error: bool,
+        /// How the call ended: ran (`ok`), failed (`error`) or was not allowed (`denied`).
+        outcome: ToolOutcome,
         /// Unified diff of file changes, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diff: Option<String>,

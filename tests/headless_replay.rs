@@ -174,7 +174,7 @@ fn stream_json_events_parse_arrive_in_order_and_every_call_gets_one_result() {
         );
     }
     assert_eq!(
-        ends[2]["is_error"], true,
+        ends[2]["outcome"], "error",
         "the bad call got an error result"
     );
     let output = ends[2]["output"].as_str().unwrap();

@@ -337,7 +337,7 @@ fn check(case: &Case) -> Result<(), String> {
     let sandbox = Sandbox::new();
     let end = sandbox.run(case)?;
     let output = end["output"].as_str().unwrap_or_default();
-    let denied = end["is_error"] == true && output.starts_with("denied");
+    let denied = end["outcome"] == "denied";
     let pwned = sandbox.pwned_files();
     if !pwned.is_empty() {
         return Err(format!("side effect happened: {pwned:?}; output: {output}"));

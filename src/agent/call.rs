@@ -4,20 +4,22 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use super::turn::malformed_error;
+use super::turn::{ModelCall, malformed_error};
 use super::{Action, Agent, Verdict, always_allow};
 use crate::gemma::{ModelPart, ToolCall, ToolResponse};
 use crate::protocol::{ApprovalDecision, Event, Op};
-use crate::tools::{Preview, ToolKind, ToolOutput};
+use crate::tools::{Preview, ToolKind, ToolOutcome, ToolOutput};
 
 impl Agent {
-    /// Runs `call` and appends its one result to the conversation; returns the result text.
+    /// Runs `call` (never a malformed one) and appends its one result to the conversation;
+    /// returns the result.
     pub(super) fn run_call(
         &mut self,
-        call: &ToolCall,
+        model_call: &ModelCall,
         interrupted: bool,
         ops: &mpsc::Receiver<Op>,
     ) -> ToolOutput {
+        let call = model_call.call();
         self.next_call += 1;
         let call_id = format!("call_{}", self.next_call);
         self.emit(Event::ToolCallBegin {
@@ -26,14 +28,14 @@ impl Agent {
             arguments: call.arguments.clone(),
         });
         let started = Instant::now();
-        let output = if interrupted {
-            ToolOutput::error("not run: the user interrupted the turn")
-        } else if let Some(error) = malformed_error(call) {
-            ToolOutput::error(error)
-        } else {
-            self.execute(call, &call_id, ops)
+        let output = match model_call {
+            _ if interrupted => ToolOutput::error("not run: the user interrupted the turn"),
+            ModelCall::Malformed { raw, error, .. } => {
+                ToolOutput::error(malformed_error(raw, error))
+            }
+            ModelCall::Parsed(call) => self.execute(call, &call_id, ops),
         };
-        if output.is_error && output.content.starts_with("denied") {
+        if output.outcome == ToolOutcome::Denied {
             self.emit(Event::Warning {
                 message: format!(
                     "{} call denied: {}",
@@ -47,7 +49,7 @@ impl Agent {
             call_id,
             name: call.name.clone(),
             summary: output.summary.clone(),
-            is_error: output.is_error,
+            outcome: output.outcome,
             diff: output.diff.clone(),
             output: output.content.clone(),
             duration_ms: started.elapsed().as_millis() as u64,
@@ -88,9 +90,9 @@ impl Agent {
         };
         match verdict {
             Verdict::Allow => prepared.execute(&self.tool_ctx),
-            Verdict::Deny(reason) => ToolOutput::error(reason),
+            Verdict::Deny(reason) => ToolOutput::denied(reason),
             Verdict::Ask if !self.config.interactive && mcp => {
-                ToolOutput::error(super::mcp_permissions::headless_denial(&call.name))
+                ToolOutput::denied(super::mcp_permissions::headless_denial(&call.name))
             }
             Verdict::Ask if !self.config.interactive => {
                 // Why no --allow rule covered the command, when there are rules.
@@ -100,7 +102,7 @@ impl Agent {
                     .and_then(|c| self.permissions.allowed_by_rules(c).err())
                     .map(|reason| format!(" ({reason})"))
                     .unwrap_or_default();
-                ToolOutput::error(format!(
+                ToolOutput::denied(format!(
                     "denied: {}{why} needs approval and nobody can approve in this mode; the \
                      user can allow it with --mode full-auto{}",
                     if action == Action::Shell {
@@ -170,7 +172,7 @@ impl Agent {
                         );
                         output
                     }
-                    ApprovalDecision::Deny => ToolOutput::error(
+                    ApprovalDecision::Deny => ToolOutput::denied(
                         "denied: the user declined this call; ask or try another way",
                     ),
                 }

@@ -124,10 +124,36 @@ pub fn user_content(text: &str, attachments: &[Attachment]) -> String {
     content
 }
 
+/// A call the model made, as the turn loop runs it.
+#[derive(Debug, Clone)]
+pub(super) enum ModelCall {
+    /// A call that parsed.
+    Parsed(ToolCall),
+    /// Text after `<|tool_call>` that did not parse: never run; the model is told why.
+    Malformed {
+        /// What the conversation records for it (the name when it could be read, the raw
+        /// text and the error as its arguments).
+        recorded: ToolCall,
+        /// The raw text the model wrote.
+        raw: String,
+        /// Why it did not parse.
+        error: String,
+    },
+}
+
+impl ModelCall {
+    /// The call as the conversation and the frontends see it.
+    pub(super) fn call(&self) -> &ToolCall {
+        match self {
+            Self::Parsed(call) | Self::Malformed { recorded: call, .. } => call,
+        }
+    }
+}
+
 /// Why one generation step ended.
 enum Step {
     /// The model made calls; continue after running them.
-    Calls(Vec<ToolCall>),
+    Calls(Vec<ModelCall>),
     /// The model answered without calls.
     Answer(String),
     /// The turn ends here.
@@ -183,11 +209,12 @@ impl Agent {
                 Step::Calls(calls) => {
                     let mut looped = false;
                     let mut final_called = false;
-                    for call in calls {
+                    for model_call in calls {
                         let interrupted = self.cancel.load(Ordering::Relaxed);
-                        let output = self.run_call(&call, interrupted, ops);
+                        let output = self.run_call(&model_call, interrupted, ops);
+                        let call = model_call.call();
                         final_called |=
-                            Some(call.name.as_str()) == self.final_tool && !output.is_error;
+                            Some(call.name.as_str()) == self.final_tool && !output.is_error();
                         let key = format!("{}{}", call.name, call.arguments);
                         looped |= guard.record(&key, &output.content);
                     }
@@ -403,12 +430,16 @@ impl Agent {
         for ev in parsed {
             match ev {
                 ParseEvent::MalformedCall { raw, error } => {
-                    let call = malformed_call(&raw, &error);
-                    calls.push(call.clone());
-                    parts.push(ModelPart::ToolCall(call));
+                    let recorded = malformed_call(&raw, &error);
+                    parts.push(ModelPart::ToolCall(recorded.clone()));
+                    calls.push(ModelCall::Malformed {
+                        recorded,
+                        raw,
+                        error,
+                    });
                 }
                 ParseEvent::ToolCall(call) => {
-                    calls.push(call.clone());
+                    calls.push(ModelCall::Parsed(call.clone()));
                     parts.push(ModelPart::ToolCall(call));
                 }
                 ParseEvent::Text(t) => {
@@ -606,18 +637,12 @@ fn malformed_call(raw: &str, error: &str) -> ToolCall {
     }
 }
 
-/// Whether a call is a malformed one recorded by [`malformed_call`]; returns the error text for
-/// the model.
-pub(super) fn malformed_error(call: &ToolCall) -> Option<String> {
-    let info = call.arguments.get("__malformed")?;
-    Some(format!(
-        "error: your tool call could not be parsed ({}). Raw text: {}\nWrite a call as \
-         call:NAME{{key:<|\"|>text<|\"|>,count:3}} with NAME one of the declared tools.",
-        info.get("error")
-            .and_then(|v| v.as_str())
-            .unwrap_or("malformed"),
-        info.get("raw").and_then(|v| v.as_str()).unwrap_or("")
-    ))
+/// The error result of a malformed call, for the model.
+pub(super) fn malformed_error(raw: &str, error: &str) -> String {
+    format!(
+        "error: your tool call could not be parsed ({error}). Raw text: {raw}\nWrite a call as \
+         call:NAME{{key:<|\"|>text<|\"|>,count:3}} with NAME one of the declared tools."
+    )
 }
 
 impl Agent {

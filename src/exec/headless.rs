@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::agent::AgentHandle;
-use crate::protocol::{Attachment, Event, Op, TokenUsage, TurnEnd};
+use crate::protocol::{Attachment, Event, Op, TokenUsage, ToolOutcome, TurnEnd};
 use crate::terminal_safe::terminal_safe;
 use crate::tools::key_argument;
 
@@ -123,20 +123,17 @@ pub fn run_task(
                 );
             }
             Event::ToolCallEnd {
-                summary,
-                is_error,
-                output,
-                ..
+                summary, outcome, ..
             } => {
-                if *is_error && output.starts_with("denied") {
+                if *outcome == ToolOutcome::Denied {
                     result.denied_calls += 1;
                 }
                 if let Some((name, arguments)) = pending_arguments.take()
-                    && !*is_error
+                    && *outcome == ToolOutcome::Ok
                 {
                     result.last_arguments.insert(name, arguments);
                 }
-                let mark = if *is_error { "✗" } else { "✓" };
+                let mark = if outcome.is_error() { "✗" } else { "✓" };
                 let _ = writeln!(err, "  {mark} {}", terminal_safe(summary));
             }
             Event::TokenUsage { usage } => {

@@ -126,7 +126,7 @@ mod tests {
             "t",
             &json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}),
         );
-        assert!(!out.is_error);
+        assert!(!out.is_error());
         assert_eq!(out.content, "a\nb");
     }
 
@@ -136,7 +136,7 @@ mod tests {
             "t",
             &json!({"content": [{"type": "text", "text": "boom"}], "isError": true}),
         );
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert_eq!(out.content, "boom");
         assert!(
             to_output("t", &json!({"isError": true}))

@@ -12,7 +12,9 @@ use super::paths::{Access, ResolvedPath, resolve};
 use super::schema::schema_for;
 use super::text::{LineEnding, apply_line_ending, detect_line_ending, is_binary, to_lf};
 use super::unified_diff::{diff_stat, unified_diff};
-use super::{ChangedFile, Prepared, Preview, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
+use super::{
+    ChangedFile, Prepared, Preview, Tool, ToolContext, ToolError, ToolKind, ToolOutcome, ToolOutput,
+};
 
 /// Arguments of `edit_file`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -181,8 +183,8 @@ fn apply_edit(ctx: &ToolContext, path: &ResolvedPath, edit: PlannedEdit) -> Tool
     content.push_str("\n\n");
     content.push_str(&edit.diff);
     ToolOutput {
+        outcome: ToolOutcome::Ok,
         content,
-        is_error: false,
         summary: format!("edited {shown} (+{added} -{removed})"),
         diff: Some(edit.diff),
         changed_files: vec![ChangedFile {
@@ -201,7 +203,7 @@ mod tests {
 
     fn read(p: &Project, rel: &str) {
         let out = p.run("read_file", json!({ "path": rel }));
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
     }
 
     fn edit(p: &Project, rel: &str, old: &str, new: &str) -> ToolOutput {
@@ -217,7 +219,7 @@ mod tests {
         p.write("a.rs", "fn main() {\n    println!(\"hi\");\n}\n");
         read(&p, "a.rs");
         let out = edit(&p, "a.rs", "\"hi\"", "\"bye\"");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(p.read("a.rs"), b"fn main() {\n    println!(\"bye\");\n}\n");
         let diff = out.diff.unwrap();
         assert!(
@@ -231,7 +233,7 @@ mod tests {
             Some(&b"fn main() {\n    println!(\"hi\");\n}\n"[..])
         );
         // A second edit works without re-reading: the tracker saw our own write.
-        assert!(!edit(&p, "a.rs", "bye", "ciao").is_error);
+        assert!(!edit(&p, "a.rs", "bye", "ciao").is_error());
     }
 
     #[test]
@@ -239,7 +241,7 @@ mod tests {
         let p = Project::new();
         p.write("a.txt", "x\n");
         let out = edit(&p, "a.txt", "x", "y");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("have not read"), "{}", out.content);
         assert_eq!(p.read("a.txt"), b"x\n");
     }
@@ -251,7 +253,7 @@ mod tests {
         read(&p, "a.txt");
         p.write("a.txt", "x changed\n");
         let out = edit(&p, "a.txt", "x", "y");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("changed on disk"), "{}", out.content);
     }
 
@@ -273,7 +275,7 @@ mod tests {
         assert_eq!(p.read("a.txt"), b"x\n", "prepare writes nothing");
         p.write("a.txt", "someone else\n");
         let out = prepared.execute(&p.ctx);
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert_eq!(p.read("a.txt"), b"someone else\n");
     }
 
@@ -283,14 +285,14 @@ mod tests {
         p.write("a.txt", "v = 1\nw = 2\nv = 1\n");
         read(&p, "a.txt");
         let out = edit(&p, "a.txt", "v = 1", "v = 3");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("matches 2 places"), "{}", out.content);
         assert!(out.content.contains("lines 1, 3"), "{}", out.content);
         let out = p.run(
             "edit_file",
             json!({"path": "a.txt", "old_string": "v = 1", "new_string": "v = 3", "replace_all": true}),
         );
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(p.read("a.txt"), b"v = 3\nw = 2\nv = 3\n");
     }
 
@@ -300,7 +302,7 @@ mod tests {
         p.write("a.py", "def f():\n    return 1   \n");
         read(&p, "a.py");
         let out = edit(&p, "a.py", "    return 1\n", "    return 2\n");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert!(
             out.content.contains("trailing whitespace"),
             "{}",
@@ -312,7 +314,7 @@ mod tests {
         assert!(!out.content.contains("Note:"), "exact match needs no note");
 
         let out = edit(&p, "a.py", "def f():\nreturn 3", "def f():\nreturn 4");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert!(
             out.content.contains("ignoring indentation"),
             "{}",
@@ -327,7 +329,7 @@ mod tests {
         p.write("a.txt", "abc\n");
         read(&p, "a.txt");
         let out = edit(&p, "a.txt", "xyz", "q");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("was not found"), "{}", out.content);
     }
 
@@ -337,7 +339,7 @@ mod tests {
         p.write("w.txt", "one\r\ntwo\r\nthree\r\n");
         read(&p, "w.txt");
         let out = edit(&p, "w.txt", "one\ntwo\n", "one\n2\nextra\n");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(p.read("w.txt"), b"one\r\n2\r\nextra\r\nthree\r\n");
         assert!(!out.diff.unwrap().contains('\r'));
     }
@@ -348,7 +350,7 @@ mod tests {
         p.write("l.txt", b"caf\xe9\n");
         read(&p, "l.txt");
         let out = edit(&p, "l.txt", "caf", "bar");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("not valid UTF-8"), "{}", out.content);
         assert_eq!(p.read("l.txt"), b"caf\xe9\n");
     }
@@ -361,7 +363,7 @@ mod tests {
         p.write("run.sh", "echo a\n");
         std::fs::set_permissions(p.path("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
         read(&p, "run.sh");
-        assert!(!edit(&p, "run.sh", "echo a", "echo b").is_error);
+        assert!(!edit(&p, "run.sh", "echo a", "echo b").is_error());
         let mode = std::fs::metadata(p.path("run.sh"))
             .unwrap()
             .permissions()
@@ -386,7 +388,7 @@ mod tests {
         let p = Project::new();
         p.make_fifo("pipe");
         let out = edit(&p, "pipe", "a", "b");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content
                 .contains("named pipe (FIFO), not a regular file"),
@@ -401,7 +403,7 @@ mod tests {
         p.write(".git/config", "[core]\n");
         read(&p, ".git/config");
         let out = edit(&p, ".git/config", "core", "x");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains(".git"), "{}", out.content);
         let out = edit(&p, "../x.txt", "a", "b");
         assert!(out.content.contains("outside"), "{}", out.content);

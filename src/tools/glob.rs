@@ -208,7 +208,10 @@ mod tests {
             p.run("glob", json!({"pattern": "*.zig"})).content,
             "No files match `*.zig` in `.`."
         );
-        assert!(p.run("glob", json!({"pattern": "[" })).is_error);
-        assert!(p.run("glob", json!({"pattern": "*", "path": "/"})).is_error);
+        assert!(p.run("glob", json!({"pattern": "[" })).is_error());
+        assert!(
+            p.run("glob", json!({"pattern": "*", "path": "/"}))
+                .is_error()
+        );
     }
 }

@@ -437,7 +437,7 @@ mod tests {
         let out = p.run("grep", json!({"pattern": "answer)", "literal": true}));
         assert_eq!(out.content, "src/main.rs:3:    println!(\"{}\", answer);");
         let bad = p.run("grep", json!({"pattern": "answer)"}));
-        assert!(bad.is_error);
+        assert!(bad.is_error());
         assert!(bad.content.contains("literal"), "{}", bad.content);
     }
 
@@ -538,11 +538,11 @@ mod tests {
     fn unknown_type_and_escape_are_errors() {
         let p = project();
         let out = p.run("grep", json!({"pattern": "x", "type": "klingon"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("ripgrep type name"), "{}", out.content);
         assert!(
             p.run("grep", json!({"pattern": "x", "path": ".."}))
-                .is_error
+                .is_error()
         );
     }
 
@@ -556,7 +556,7 @@ mod tests {
             "grep",
             json!({"pattern": "answer", "output_mode": "files_with_matches"}),
         );
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(out.content, "notes.md\nsrc/lib.rs\nsrc/main.rs");
         let out = p.run("grep", json!({"pattern": "answer", "path": "pipe.rs"}));
         assert!(out.content.starts_with("No matches"), "{}", out.content);

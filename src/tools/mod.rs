@@ -42,7 +42,7 @@ mod test_support;
 pub use capped_output::CappedOutput;
 pub use context::ToolContext;
 pub use error::ToolError;
-pub use output::{ChangedFile, ToolOutput};
+pub use output::{ChangedFile, ToolOutcome, ToolOutput};
 pub use prepared::{Prepared, Preview};
 pub use read_tracker::ReadTracker;
 pub use registry::{Registry, ToolDeclaration, run_tool};

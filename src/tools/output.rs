@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::protocol::ToolOutcome;
+
 /// A file a tool call changed, with what it held before (for undo and patch mode).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedFile {
@@ -16,8 +18,8 @@ pub struct ChangedFile {
 pub struct ToolOutput {
     /// What the model sees.
     pub content: String,
-    /// Whether the call failed (the content then says why).
-    pub is_error: bool,
+    /// Whether the call ran, failed or was denied (the content then says why).
+    pub outcome: ToolOutcome,
     /// One line for UIs, e.g. "read 120 lines".
     pub summary: String,
     /// Unified diff of the change, for file edits.
@@ -42,9 +44,23 @@ impl ToolOutput {
         let summary = content.lines().next().unwrap_or_default().to_string();
         Self {
             content,
-            is_error: true,
+            outcome: ToolOutcome::Error,
             summary,
             ..Self::default()
         }
+    }
+
+    /// A call that was not run because it was not allowed; `reason` tells the model why and
+    /// how the user could allow it.
+    pub fn denied(reason: impl Into<String>) -> Self {
+        Self {
+            outcome: ToolOutcome::Denied,
+            ..Self::error(reason)
+        }
+    }
+
+    /// Whether the call did not succeed (failed or was denied).
+    pub fn is_error(&self) -> bool {
+        self.outcome.is_error()
     }
 }

@@ -172,7 +172,7 @@ mod tests {
         let p = Project::new();
         p.write("a.txt", "alpha\r\nbeta\r\n");
         let out = p.run("read_file", json!({"path": "a.txt"}));
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(out.content, "     1\talpha\n     2\tbeta");
         assert_eq!(out.summary, "read a.txt (lines 1-2 of 2)");
         assert!(p.ctx.read_tracker.has_read(&p.path("a.txt")));
@@ -193,7 +193,7 @@ mod tests {
              read_file with offset=5.]"
         );
         let err = p.run("read_file", json!({"path": "a.txt", "offset": 11}));
-        assert!(err.is_error);
+        assert!(err.is_error());
         assert!(err.content.contains("has 10 lines"), "{}", err.content);
     }
 
@@ -229,7 +229,7 @@ mod tests {
         let file = std::fs::File::create(p.path("huge.log")).unwrap();
         file.set_len(MAX_FILE_BYTES + 1).unwrap(); // sparse: no real disk use
         let out = p.run("read_file", json!({"path": "huge.log"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("too large to read"), "{}", out.content);
         assert!(!p.ctx.read_tracker.has_read(&p.path("huge.log")));
     }
@@ -254,7 +254,7 @@ mod tests {
         let p = Project::new();
         p.write("img.png", b"\x89PNG\r\n\x1a\n\0\0\0");
         let out = p.run("read_file", json!({"path": "img.png"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("binary file"), "{}", out.content);
     }
 
@@ -263,7 +263,7 @@ mod tests {
         let p = Project::new();
         p.write("latin1.txt", b"caf\xe9\n");
         let out = p.run("read_file", json!({"path": "latin1.txt"}));
-        assert!(!out.is_error);
+        assert!(!out.is_error());
         assert!(out.content.contains("not valid UTF-8"));
         assert!(out.content.contains("caf\u{FFFD}"));
     }
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn missing_directory_and_empty_files() {
         let p = Project::new();
-        assert!(p.run("read_file", json!({"path": "nope.txt"})).is_error);
+        assert!(p.run("read_file", json!({"path": "nope.txt"})).is_error());
         std::fs::create_dir(p.path("dir")).unwrap();
         let out = p.run("read_file", json!({"path": "dir"}));
         assert!(out.content.contains("is a directory"), "{}", out.content);
@@ -288,7 +288,7 @@ mod tests {
         let p = Project::new();
         p.make_fifo("pipe");
         let out = p.run("read_file", json!({"path": "pipe"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content
                 .contains("is a named pipe (FIFO), not a regular file"),
@@ -318,7 +318,7 @@ mod tests {
     fn path_outside_root_is_refused() {
         let p = Project::new();
         let out = p.run("read_file", json!({"path": "../../etc/passwd"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content.contains("outside the project root"),
             "{}",
@@ -330,7 +330,7 @@ mod tests {
     fn missing_path_argument_explains_parameters() {
         let p = Project::new();
         let out = p.run("read_file", json!({"file": "a"}));
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content.contains("unknown field `file`"),
             "{}",

@@ -177,7 +177,7 @@ mod tests {
     fn unknown_tool_lists_available_ones() {
         let p = Project::new();
         let out = run_tool(&Registry::builtin(), "read", json!({}), &p.ctx);
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content
                 .starts_with("Unknown tool `read`. Available tools: read_file, ")
@@ -198,7 +198,7 @@ mod tests {
     fn wrong_argument_type_is_an_error_output_with_expected_parameters() {
         let p = Project::new();
         let out = run_tool(&Registry::builtin(), "grep", json!({"pattern": 5}), &p.ctx);
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content
                 .contains("invalid type: integer `5`, expected a string"),

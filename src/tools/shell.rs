@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::args::parse_args;
 use super::capped_output::CappedOutput;
+use super::output::ToolOutcome;
 use super::paths::canonical_root;
 use super::process_group::{kill_group, spawn_in_new_group};
 use super::schema::schema_for;
@@ -258,7 +259,11 @@ fn report(stdout: &str, stderr: &str, ending: &Ending, timeout: Duration) -> Too
     content.push_str(&status_line);
     ToolOutput {
         content,
-        is_error: !ok,
+        outcome: if ok {
+            ToolOutcome::Ok
+        } else {
+            ToolOutcome::Error
+        },
         summary,
         ..ToolOutput::default()
     }
@@ -290,7 +295,7 @@ mod tests {
             json!({"command": "echo out; echo err >&2; exit 3"}),
         );
         assert_eq!(out.content, "out\n--- stderr ---\nerr\n[exit code: 3]");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert_eq!(out.summary, "exit 3");
     }
 
@@ -303,7 +308,7 @@ mod tests {
             json!({"command": "cat marker.txt; cat; echo done"}),
         );
         assert_eq!(out.content, "heredone\n[exit code: 0]");
-        assert!(!out.is_error);
+        assert!(!out.is_error());
     }
 
     #[test]
@@ -368,7 +373,7 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content.contains("timed out after 1s"),
             "{}",
@@ -437,6 +442,6 @@ mod tests {
     #[test]
     fn empty_command_is_refused() {
         let p = Project::new();
-        assert!(p.run("shell", json!({"command": "  "})).is_error);
+        assert!(p.run("shell", json!({"command": "  "})).is_error());
     }
 }

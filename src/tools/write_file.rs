@@ -11,7 +11,9 @@ use super::paths::{Access, ResolvedPath, resolve};
 use super::schema::schema_for;
 use super::text::{LineEnding, apply_line_ending, detect_line_ending};
 use super::unified_diff::{diff_stat, unified_diff};
-use super::{ChangedFile, Prepared, Preview, Tool, ToolContext, ToolError, ToolKind, ToolOutput};
+use super::{
+    ChangedFile, Prepared, Preview, Tool, ToolContext, ToolError, ToolKind, ToolOutcome, ToolOutput,
+};
 use crate::plural::plural;
 
 /// Diffs longer than this are not repeated back to the model (the UI still gets them).
@@ -128,8 +130,8 @@ fn apply_write(ctx: &ToolContext, path: &ResolvedPath, write: PlannedWrite) -> T
         }
     };
     ToolOutput {
+        outcome: ToolOutcome::Ok,
         content,
-        is_error: false,
         summary,
         diff: Some(write.diff),
         changed_files: vec![ChangedFile {
@@ -155,7 +157,7 @@ mod tests {
     fn creates_new_file_with_parents() {
         let p = Project::new();
         let out = write(&p, "src/new/mod.rs", "pub fn a() {}\n");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert_eq!(p.read("src/new/mod.rs"), b"pub fn a() {}\n");
         assert_eq!(out.content, "Created `src/new/mod.rs` (1 line).");
         assert!(
@@ -169,7 +171,7 @@ mod tests {
             "edit_file",
             json!({"path": "src/new/mod.rs", "old_string": "a()", "new_string": "b()"}),
         );
-        assert!(!edit.is_error, "{}", edit.content);
+        assert!(!edit.is_error(), "{}", edit.content);
     }
 
     #[test]
@@ -177,11 +179,11 @@ mod tests {
         let p = Project::new();
         p.write("a.txt", "old\n");
         let out = write(&p, "a.txt", "new\n");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(out.content.contains("have not read"), "{}", out.content);
         p.run("read_file", json!({"path": "a.txt"}));
         let out = write(&p, "a.txt", "new\n");
-        assert!(!out.is_error, "{}", out.content);
+        assert!(!out.is_error(), "{}", out.content);
         assert!(out.content.contains("-old\n+new"), "{}", out.content);
         assert_eq!(out.changed_files[0].before.as_deref(), Some(&b"old\n"[..]));
     }
@@ -197,7 +199,7 @@ mod tests {
                 .unwrap();
         }
         p.run("read_file", json!({"path": "w.bat"}));
-        assert!(!write(&p, "w.bat", "x\ny\n").is_error);
+        assert!(!write(&p, "w.bat", "x\ny\n").is_error());
         assert_eq!(p.read("w.bat"), b"x\r\ny\r\n");
         #[cfg(unix)]
         {
@@ -234,7 +236,7 @@ mod tests {
         let p = Project::new();
         p.make_fifo("pipe");
         let out = write(&p, "pipe", "x");
-        assert!(out.is_error);
+        assert!(out.is_error());
         assert!(
             out.content.contains("not a regular file"),
             "{}",
@@ -262,7 +264,7 @@ mod tests {
         std::fs::remove_dir(p.path("d")).unwrap();
         std::os::unix::fs::symlink(outside.path(), p.path("d")).unwrap();
         let out = prepared.execute(&p.ctx);
-        assert!(out.is_error, "{}", out.content);
+        assert!(out.is_error(), "{}", out.content);
         assert!(out.content.contains("outside"), "{}", out.content);
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
@@ -274,7 +276,7 @@ mod tests {
         p.write("real.txt", "r\n");
         std::os::unix::fs::symlink(p.path("real.txt"), p.path("alias.txt")).unwrap();
         p.run("read_file", json!({"path": "alias.txt"}));
-        assert!(!write(&p, "alias.txt", "changed\n").is_error);
+        assert!(!write(&p, "alias.txt", "changed\n").is_error());
         assert_eq!(p.read("real.txt"), b"changed\n");
         assert!(
             std::fs::symlink_metadata(p.path("alias.txt"))

@@ -349,7 +349,7 @@ impl App {
                 call_id,
                 name,
                 summary,
-                is_error,
+                outcome,
                 diff,
                 output,
                 duration_ms,
@@ -358,7 +358,7 @@ impl App {
                     self.session_diffs.push(diff.clone());
                 }
                 let status = ToolStatus::Done {
-                    is_error,
+                    is_error: outcome.is_error(),
                     duration_ms,
                 };
                 if let Some(tool) = self.transcript.tool_mut(&call_id) {
@@ -1400,7 +1400,7 @@ mod tests {
             call_id: "t1".into(),
             name: "edit".into(),
             summary: "1 change".into(),
-            is_error: false,
+            outcome: crate::protocol::ToolOutcome::Ok,
             diff: Some("--- a/a.rs\n+++ b/a.rs\n@@ -1 +1 @@\n-a\n+b\n".into()),
             output: "ok".into(),
             duration_ms: 5,

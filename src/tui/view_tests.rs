@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use super::app::App;
 use super::render::render;
 use super::theme::{Role, Theme};
-use crate::protocol::{Event, TokenUsage, TurnEnd};
+use crate::protocol::{Event, TokenUsage, ToolOutcome, TurnEnd};
 
 const DIFF: &str = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,4 +1,4 @@\n pub fn add(a: i32, b: i32) -> i32 {\n-    a - b\n+    a + b\n }\n";
 
@@ -149,7 +149,7 @@ fn tool_cells() {
                 call_id: "1".into(),
                 name: "read".into(),
                 summary: "read 42 lines".into(),
-                is_error: false,
+                outcome: ToolOutcome::Ok,
                 diff: None,
                 output: "pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}".into(),
                 duration_ms: 3,
@@ -163,7 +163,7 @@ fn tool_cells() {
                 call_id: "2".into(),
                 name: "shell".into(),
                 summary: "exit 101: 1 test failed".into(),
-                is_error: true,
+                outcome: ToolOutcome::Error,
                 diff: None,
                 output: "test add ... FAILED".into(),
                 duration_ms: 2_350,
@@ -199,7 +199,7 @@ fn diff() {
                 call_id: "e1".into(),
                 name: "edit".into(),
                 summary: "1 replacement".into(),
-                is_error: false,
+                outcome: ToolOutcome::Ok,
                 diff: Some(DIFF.into()),
                 output: "ok".into(),
                 duration_ms: 1,
@@ -345,7 +345,7 @@ fn narrow_terminal() {
             call_id: "g".into(),
             name: "grep".into(),
             summary: "3 matches in 2 files".into(),
-            is_error: false,
+            outcome: ToolOutcome::Ok,
             diff: None,
             output: String::new(),
             duration_ms: 14,

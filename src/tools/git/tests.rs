@@ -129,7 +129,7 @@ fn diff_worktree_staged_and_against_revision() {
     assert!(!limited.content.contains("a.txt"), "{}", limited.content);
 
     let bad = git(&p, json!({"operation": "diff", "revision": "nope"}));
-    assert!(bad.is_error);
+    assert!(bad.is_error());
     assert!(
         bad.content.contains("Unknown revision `nope`"),
         "{}",
@@ -239,7 +239,7 @@ fn commit_is_refused_unless_allowed() {
         &p,
         json!({"operation": "commit", "message": "x", "all": true}),
     );
-    assert!(out.is_error);
+    assert!(out.is_error());
     assert!(out.content.contains("not allowed"), "{}", out.content);
     assert_eq!(
         repo.revwalk()
@@ -272,7 +272,7 @@ fn commit_when_allowed_stages_and_commits() {
         ))
     );
     let out = prepared.execute(&ctx);
-    assert!(!out.is_error, "{}", out.content);
+    assert!(!out.is_error(), "{}", out.content);
     assert!(
         out.content.contains("Add c\n1 files changed, +1 -0"),
         "{}",
@@ -304,7 +304,7 @@ fn commit_when_allowed_stages_and_commits() {
         json!({"operation": "commit", "message": "Everything", "all": true}),
         &ctx,
     );
-    assert!(!all.is_error, "{}", all.content);
+    assert!(!all.is_error(), "{}", all.content);
     assert!(
         git(&p, json!({"operation": "status"}))
             .content
@@ -328,7 +328,7 @@ fn read_operations_are_read_kind_and_paths_are_confined() {
 fn not_a_repository_and_unborn_head() {
     let p = Project::new();
     let out = git(&p, json!({"operation": "status"}));
-    assert!(out.is_error);
+    assert!(out.is_error());
     assert!(
         out.content.contains("not inside a git repository"),
         "{}",
