@@ -54,6 +54,12 @@ pub enum Op {
     RevokeSessionEdits,
     /// Report the MCP servers, their state and their tools ([`Event::McpServers`]).
     ShowMcp,
+    /// Continue the conversation on another model file ([`Event::ModelChanged`], or an
+    /// [`Event::Error`] when it cannot be opened and the current model stays).
+    SwitchModel {
+        /// The GGUF file.
+        path: std::path::PathBuf,
+    },
     /// End the session.
     Shutdown,
 }
@@ -277,6 +283,13 @@ pub enum Event {
         rules: Vec<String>,
         /// Whether "always" on an edit allowed every edit in this session.
         session_edits: bool,
+    },
+    /// The session now runs on another model (answers [`Op::SwitchModel`]).
+    ModelChanged {
+        /// The model in one line.
+        model: String,
+        /// Its context window in tokens.
+        context_size: usize,
     },
     /// The MCP servers configured for this session (answers [`Op::ShowMcp`]).
     McpServers {

@@ -10,7 +10,7 @@ use crate::gemma::{ChatTemplate, Variant};
 use crate::session::{SessionStore, SessionWriter};
 
 /// Settings read from `~/.config/gem/config.toml` (flags and environment win).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct FileConfig {
     /// Default model path.
     pub model: Option<PathBuf>,
@@ -90,21 +90,36 @@ pub fn engine_config(args: &ModelArgs, file: &FileConfig) -> anyhow::Result<Engi
     Ok(config)
 }
 
-/// Opens the model and checks its embedded chat template against gem's renderer.
+/// Opens the model and checks its embedded chat template against gem's renderer; what is worth
+/// knowing about it (a reduced context, not Gemma 4, a template mismatch) goes to stderr.
 pub fn open_backend(
     config: &EngineConfig,
+) -> anyhow::Result<(Arc<dyn Backend>, Option<ChatTemplate>)> {
+    let mut notes = Vec::new();
+    let opened = open_backend_noting(config, &mut notes);
+    for note in notes {
+        eprintln!("gem: {note}");
+    }
+    opened
+}
+
+/// [`open_backend`], with its notes collected in `notes` instead of printed (for a model
+/// switched to while the TUI owns the terminal).
+pub fn open_backend_noting(
+    config: &EngineConfig,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<(Arc<dyn Backend>, Option<ChatTemplate>)> {
     let backend: Arc<dyn Backend> = Arc::from(engine::open(config)?);
     let info = backend.info();
     if let Some(note) = &info.context_note {
-        eprintln!("gem: {note}");
+        notes.push(note.clone());
     }
     if !info.is_gemma4() && info.architecture != "replay" {
-        eprintln!(
-            "gem: warning: {} is a {} model, not Gemma 4: gem speaks Gemma 4's prompt and \
+        notes.push(format!(
+            "warning: {} is a {} model, not Gemma 4: gem speaks Gemma 4's prompt and \
              tool-call format, so expect poor answers",
             info.name, info.architecture
-        );
+        ));
     }
     let mut fallback = None;
     if info.is_gemma4()
@@ -113,13 +128,15 @@ pub fn open_backend(
         match crate::gemma::probe(source, variant_for(info)) {
             Ok(None) => {}
             Ok(Some(mismatch)) => {
-                eprintln!(
-                    "gem: warning: the model's embedded chat template renders differently from \
+                notes.push(format!(
+                    "warning: the model's embedded chat template renders differently from \
                      gem's Gemma 4 renderer ({mismatch:?}); using the embedded template"
-                );
+                ));
                 fallback = ChatTemplate::new(source).ok();
             }
-            Err(e) => eprintln!("gem: warning: cannot check the embedded chat template: {e}"),
+            Err(e) => notes.push(format!(
+                "warning: cannot check the embedded chat template: {e}"
+            )),
         }
     }
     Ok((backend, fallback))
@@ -152,6 +169,8 @@ pub struct StartedAgent {
     pub repo_summary: Option<String>,
     /// The model in one line (name, size, quantization, context).
     pub model_line: String,
+    /// The model file.
+    pub model_path: PathBuf,
 }
 
 /// The one session-start path of every frontend (TUI, `-p`, `--patch`, `review`): the engine
@@ -165,11 +184,33 @@ pub fn start_agent(
     let config = engine_config(&cli.model, file)?;
     let (backend, template) = open_backend(&config)?;
     let model_line = backend.info().summary();
-    let (agent, repo_summary) = build_agent(cli, file, backend, template, setup)?;
+    let interactive = setup.interactive;
+    let (mut agent, repo_summary) = build_agent(cli, file, backend, template, setup)?;
+    if interactive {
+        agent.set_model_opener(model_opener(config.clone()));
+    }
     Ok(StartedAgent {
         agent,
         repo_summary,
         model_line,
+        model_path: config.model.clone(),
+    })
+}
+
+/// Opens another model file with the session's engine settings (`/model` in the TUI).
+fn model_opener(config: EngineConfig) -> crate::agent::model_switch::ModelOpener {
+    Box::new(move |path| {
+        let mut config = config.clone();
+        config.model = path.to_path_buf();
+        let mut notes = Vec::new();
+        let (backend, template) =
+            open_backend_noting(&config, &mut notes).map_err(|e| format!("{e:#}"))?;
+        Ok(crate::agent::model_switch::OpenedModel {
+            variant: variant_for(backend.info()),
+            backend,
+            template,
+            notes,
+        })
     })
 }
 

@@ -106,6 +106,12 @@ impl Project {
 
     /// Like [`gem_command`](Self::gem_command), with `extra` arguments (already quoted).
     fn gem_command_with(&self, replay: &Path, extra: &str) -> String {
+        self.gem_command_on(&format!("replay:{}", path_str(replay)), extra)
+    }
+
+    /// The pane's command for gem on `model` (a GGUF path or `replay:FILE`), with `extra`
+    /// arguments (already quoted).
+    fn gem_command_on(&self, model: &str, extra: &str) -> String {
         format!(
             "cd {root} && env -u GEM_MODEL -u GEM_REPLAY_DELAY_MS -u NO_COLOR \
              XDG_CONFIG_HOME={config} GEM_DATA_DIR={data} GEM_CACHE_DIR={cache} \
@@ -115,7 +121,7 @@ impl Project {
             data = sh_quote(path_str(&self.private("gem-data"))),
             cache = sh_quote(path_str(&self.private("gem-cache"))),
             gem = sh_quote(env!("CARGO_BIN_EXE_gem")),
-            model = sh_quote(&format!("replay:{}", path_str(replay))),
+            model = sh_quote(model),
             stderr = sh_quote(path_str(&self.private("gem-stderr"))),
             status = sh_quote(path_str(&self.private("gem-status"))),
         )
@@ -577,4 +583,48 @@ fn mcp_servers_in_the_tui_a_failed_start_is_noticed_calls_are_approved_and_mcp_l
     tmux.press("C-c");
     tmux.press("C-c");
     tmux.wait_until_ended("quitting", &project);
+}
+
+#[test]
+fn model_switches_mid_session_and_the_conversation_goes_on_on_the_new_one() {
+    if !tmux_available() {
+        return;
+    }
+    let (Some(first), Some(second)) = (
+        support::cached_file("GEM_TINY_GEMMA4", "tiny-gemma4.gguf"),
+        support::cached_file("GEM_TINY_GEMMA4_NO_PLE", "tiny-gemma4-no-ple.gguf"),
+    ) else {
+        return;
+    };
+    let _model = support::model_lock();
+    let project = Project::new();
+    let tmux = Tmux::start(&project.gem_command_on(
+        path_str(&first),
+        "--ctx 8192 --max-tokens 8 --no-disk-cache",
+    ));
+    tmux.wait_for("the TUI starts on the first model", &project, |p| {
+        p.contains("Ask anything")
+    });
+    tmux.type_text(&format!("/model {}", path_str(&second)));
+    tmux.press("Enter");
+    tmux.wait_for("the switch", &project, |p| p.contains("Now on"));
+    tmux.type_text("/model");
+    tmux.press("Enter");
+    tmux.wait_for("the model facts name the new file's model", &project, |p| {
+        p.contains("Models on this machine") || p.contains("No other model found")
+    });
+    tmux.type_text("hello");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("a turn on the new model", &project, |p| {
+        p.contains("tok/s") && p.contains("⏎ send")
+    });
+    assert!(
+        !pane.contains("cannot switch"),
+        "the switch did not fail:\n{pane}"
+    );
+    tmux.press("C-c");
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting", &project);
+    let status = std::fs::read_to_string(project.private("gem-status")).unwrap_or_default();
+    assert_eq!(status.trim(), "0", "{}", project.diagnostics());
 }

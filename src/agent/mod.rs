@@ -9,6 +9,7 @@ mod call;
 pub mod loop_guard;
 pub mod mcp_permissions;
 mod mcp_servers;
+pub mod model_switch;
 pub mod packed_context;
 pub mod permissions;
 mod read_only_command;
@@ -72,6 +73,7 @@ pub struct Agent {
     permissions: Permissions,
     mcp_rules: mcp_permissions::McpRules,
     mcp: Option<mcp_servers::McpServers>,
+    model_opener: Option<model_switch::ModelOpener>,
     undo: undo::UndoLog,
     session: Option<SessionWriter>,
     cancel: Arc<AtomicBool>,
@@ -130,6 +132,7 @@ impl Agent {
             permissions,
             mcp_rules: mcp_permissions::McpRules::default(),
             mcp: None,
+            model_opener: None,
             undo: undo::UndoLog::default(),
             session,
             cancel,

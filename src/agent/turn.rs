@@ -60,6 +60,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
             Op::RevokeRule { rule } => agent.revoke_rule(&rule),
             Op::RevokeSessionEdits => agent.revoke_session_edits(),
             Op::ShowMcp => agent.report_mcp(),
+            Op::SwitchModel { path } => agent.switch_model(&path),
             Op::Shutdown => {
                 agent.save_checkpoint();
                 break;

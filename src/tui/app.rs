@@ -16,6 +16,7 @@ use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, pa
 use super::composer::Composer;
 use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
+use super::model_list;
 use super::picker::FilePicker;
 use super::popup::{PopupKind, popup_for};
 use super::render::layout;
@@ -76,6 +77,12 @@ pub struct App {
     session_diffs: Vec<String>,
     session_id: Option<String>,
     model_facts: Option<String>,
+    /// The model file in use.
+    pub model_path: PathBuf,
+    /// The models `/model` listed last, in its numbering.
+    listed_models: Vec<PathBuf>,
+    /// The model `/model N|PATH` asked for, until the agent has switched.
+    switching_to: Option<PathBuf>,
     busy: Option<BusyKind>,
     quit_armed: bool,
     queued: VecDeque<String>,
@@ -110,6 +117,9 @@ impl App {
             session_diffs: Vec::new(),
             session_id: None,
             model_facts: None,
+            model_path: PathBuf::new(),
+            listed_models: Vec::new(),
+            switching_to: None,
             busy: None,
             quit_armed: false,
             queued: VecDeque::new(),
@@ -451,6 +461,21 @@ impl App {
                 NoticeLevel::Info,
                 permissions_text(mode.name(), &rules, session_edits),
             ),
+            Event::ModelChanged {
+                model,
+                context_size,
+            } => {
+                if let Some(path) = self.switching_to.take() {
+                    self.model_path = path;
+                }
+                self.status.model_line = model.clone();
+                self.status.context_size = context_size;
+                self.notice(
+                    NoticeLevel::Info,
+                    format!("Now on **{model}**; the conversation goes on."),
+                );
+                self.model_facts = Some(model);
+            }
             Event::McpServers { servers } => {
                 self.notice(NoticeLevel::Info, super::mcp_view::mcp_text(&servers))
             }
@@ -878,7 +903,21 @@ impl App {
                 self.start_busy(BusyKind::Compact);
                 return vec![Action::Send(Op::Compact { hint })];
             }
-            Command::Model => {
+            Command::Model(Some(_)) if self.busy.is_some() => self.notice(
+                NoticeLevel::Warning,
+                "Wait for the turn to finish (or press esc) before switching models",
+            ),
+            Command::Model(Some(arg)) => {
+                match model_list::chosen_model(&arg, &self.listed_models) {
+                    Ok(path) => {
+                        self.notice(NoticeLevel::Info, format!("Loading {}…", path.display()));
+                        self.switching_to = Some(path.clone());
+                        return vec![Action::Send(Op::SwitchModel { path })];
+                    }
+                    Err(message) => self.notice(NoticeLevel::Warning, message),
+                }
+            }
+            Command::Model(None) => {
                 let mut text = format!("**Model** {}", self.status.model_line);
                 if let Some(facts) = &self.model_facts {
                     text.push_str(&format!("\n- {facts}"));
@@ -892,6 +931,11 @@ impl App {
                 if let Some(id) = &self.session_id {
                     text.push_str(&format!("\n- session: `{id}`"));
                 }
+                let found = model_list::usable_models(crate::models::discover::discover(
+                    &crate::models::discover::SearchRoots::from_env(),
+                ));
+                text.push_str(&model_list::models_text(&found, &self.model_path));
+                self.listed_models = found.into_iter().map(|m| m.path).collect();
                 self.notice(NoticeLevel::Info, text);
             }
             Command::Mode(None) => {
@@ -1267,6 +1311,32 @@ mod tests {
             kinds(&app).last(),
             Some(CellKind::Notice { text, .. })
                 if text.contains("`cargo test *`") && text.contains("revoke edits")
+        ));
+    }
+
+    #[test]
+    fn model_switches_to_a_file_and_follows_the_agent() {
+        let mut app = app();
+        let model = tempfile::NamedTempFile::new().unwrap();
+        type_text(&mut app, &format!("/model {}", model.path().display()));
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::SwitchModel {
+                path: model.path().to_path_buf()
+            })]
+        );
+        app.handle_event(Event::ModelChanged {
+            model: "tiny-b".into(),
+            context_size: 4096,
+        });
+        assert_eq!(app.model_path, model.path());
+        assert_eq!(app.status.model_line, "tiny-b");
+        assert_eq!(app.status.context_size, 4096);
+        type_text(&mut app, "/model 7");
+        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("no model is listed yet")
         ));
     }
 

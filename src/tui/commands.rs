@@ -32,8 +32,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "model",
-        args: "",
-        help: "show the model and its facts",
+        args: "[N|PATH]",
+        help: "show the model and those found; switch to another",
     },
     CommandSpec {
         name: "mode",
@@ -94,8 +94,8 @@ pub enum Command {
     Clear,
     /// `/compact [hint]`.
     Compact(Option<String>),
-    /// `/model`.
-    Model,
+    /// `/model [N|PATH]`.
+    Model(Option<String>),
     /// `/mode [name]`.
     Mode(Option<String>),
     /// `/permissions [revoke RULE|edits]`.
@@ -128,7 +128,7 @@ pub fn parse_command(text: &str) -> Option<Command> {
         "help" | "?" => Command::Help,
         "clear" | "new" => Command::Clear,
         "compact" => Command::Compact(arg),
-        "model" => Command::Model,
+        "model" => Command::Model(arg),
         "mode" => Command::Mode(arg),
         "permissions" | "allowed" => Command::Permissions(arg),
         "mcp" => Command::Mcp,

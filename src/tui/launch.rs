@@ -13,10 +13,15 @@ use crate::terminal_safe::terminal_safe;
 /// Runs the TUI in the project until the user quits; returns the exit code.
 pub fn run(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
     let root = project_root()?;
+    let file = &match model_for_first_run(cli, file)? {
+        Some(file) => file,
+        None => return Ok(exit_code::ERROR),
+    };
     let StartedAgent {
         agent,
         repo_summary,
         model_line,
+        model_path,
     } = start_agent(
         cli,
         file,
@@ -46,6 +51,7 @@ pub fn run(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
         super::TuiConfig {
             theme,
             model_line,
+            model_path,
             project_root: root,
             mode,
             no_color,
@@ -59,6 +65,43 @@ pub fn run(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
     // The agent keeps the conversation's KV state on disk before it ends (for --continue).
     let _ = handle.thread.join();
     Ok(exit_code::SUCCESS)
+}
+
+/// With no model named and none on the machine, the first-run screen proposes one and pulls
+/// it: the config to start with (the pulled model as its default), or `None` when the user
+/// left without one (gem says how to get one). With a model named or found, `file` as it is.
+fn model_for_first_run(cli: &Cli, file: &FileConfig) -> anyhow::Result<Option<FileConfig>> {
+    if cli.model.model.is_some() || file.model.is_some() || cli.model.yes {
+        return Ok(Some(file.clone()));
+    }
+    let kv = crate::engine::KvCacheKind::parse(&cli.model.kv_type).unwrap_or_default();
+    let mut file = file.clone();
+    match crate::models::default_model::resolve(kv, cli.model.ctx) {
+        Ok(path) => file.model = Some(path),
+        Err(none) => {
+            let (theme, no_color) = tui_theme(cli, &file)?;
+            let theme = if no_color {
+                super::Theme::monochrome()
+            } else {
+                theme
+            };
+            match super::first_run::run_first_run(&none.proposal, &theme)? {
+                Some(path) => {
+                    eprintln!("gem: using {}", path.display());
+                    file.model = Some(path);
+                }
+                None => {
+                    eprintln!(
+                        "gem: no model yet: `{}` fetches the one proposed for this machine, or \
+                         pass --model PATH",
+                        none.proposal.pull_command()
+                    );
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(Some(file))
 }
 
 /// The TUI's theme (config file, else `--theme`) and whether `NO_COLOR` asks for none.

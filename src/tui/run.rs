@@ -39,6 +39,8 @@ pub struct TuiConfig {
     pub theme: Theme,
     /// The model, one line, e.g. `gemma-4-E4B Q4_K_M`.
     pub model_line: String,
+    /// The model file (`/model` marks it in its list).
+    pub model_path: PathBuf,
     /// The project directory (for `@` files and `!` commands).
     pub project_root: PathBuf,
     /// The permission mode at start.
@@ -78,6 +80,7 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
         config.mode.name().to_string(),
     );
     app.repo_summary = config.repo_summary;
+    app.model_path = config.model_path;
     if let Some(history) = &config.history {
         app.show_history(history);
     }
