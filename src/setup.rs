@@ -39,9 +39,9 @@ pub fn file_config() -> anyhow::Result<FileConfig> {
     Ok(config)
 }
 
-/// `~` or `~/…` at the start of a path from the config file means the home directory, as in a
-/// shell.
-fn expand_home(path: &std::path::Path, home: Option<PathBuf>) -> PathBuf {
+/// `~` or `~/…` at the start of a path the user typed (the config file, `/model PATH`) means
+/// the home directory, as in a shell.
+pub fn expand_home(path: &std::path::Path, home: Option<PathBuf>) -> PathBuf {
     match (path.strip_prefix("~"), home) {
         (Ok(rest), Some(home)) => home.join(rest),
         _ => path.to_path_buf(),

@@ -6,7 +6,8 @@
     reason = "test code fails the test on any error"
 )]
 
-use std::path::Path;
+mod support;
+
 use std::sync::Arc;
 
 use assert_cmd::Command;
@@ -14,19 +15,6 @@ use gem::agent::{Agent, AgentConfig, Mode, Permissions, spawn};
 use gem::engine::{ReplayBackend, Sampling};
 use gem::gemma::Variant;
 use gem::protocol::{Event, Op, TurnEnd};
-
-fn prompts(log: &Path) -> Vec<String> {
-    std::fs::read_to_string(log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-}
 
 #[test]
 fn continue_restores_the_previous_conversation() {
@@ -74,7 +62,7 @@ fn continue_restores_the_previous_conversation() {
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let prompts = prompts(&log);
+    let prompts = support::replay_prompts(&log);
     let last = prompts.last().unwrap();
     assert!(
         last.contains("what is the answer?") && last.contains("The answer is 42."),
@@ -159,7 +147,7 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
         }
     );
     handle.ops.send(Op::Shutdown).unwrap();
-    let prompts = prompts(&log);
+    let prompts = support::replay_prompts(&log);
     assert_eq!(prompts.len(), 3);
     assert!(prompts[1].contains("Keep in particular: the rename"));
     let last = &prompts[2];
@@ -223,7 +211,7 @@ fn files_changed_after_packing_are_re_sent_with_the_next_message() {
         std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
         "fresh text\n"
     );
-    let prompts = prompts(&log);
+    let prompts = support::replay_prompts(&log);
     let last = prompts.last().unwrap();
     let resent = last
         .find("<changed_files>")

@@ -24,13 +24,9 @@ pub fn available_bytes() -> Option<u64> {
     ram().1
 }
 
-/// Total memory in bytes (`None` when the OS does not say).
-pub fn total_bytes() -> Option<u64> {
-    ram().0
-}
-
-/// Total and available RAM, each `None` when reported as zero (an unsupported system).
-fn ram() -> (Option<u64>, Option<u64>) {
+/// Total and available RAM in bytes, read together, each `None` when the OS does not say
+/// (reported as zero on an unsupported system).
+pub fn ram() -> (Option<u64>, Option<u64>) {
     let mut system = sysinfo::System::new();
     system.refresh_memory();
     let known = |bytes: u64| (bytes > 0).then_some(bytes);

@@ -12,9 +12,10 @@ pub const GPU_BACKEND: bool = cfg!(any(feature = "cuda", feature = "metal", feat
 
 /// Reads this machine's memory figures.
 pub fn memory_figures() -> MemoryFigures {
+    let (ram_total, ram_available) = crate::engine::memory::ram();
     MemoryFigures {
-        ram_total: crate::engine::memory::total_bytes(),
-        ram_available: crate::engine::memory::available_bytes(),
+        ram_total,
+        ram_available,
         gpu: if GPU_BACKEND { largest_gpu() } else { None },
         gpu_backend: GPU_BACKEND,
     }

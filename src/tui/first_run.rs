@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -295,8 +295,7 @@ pub fn run_first_run(proposal: &Proposal, theme: &Theme) -> anyhow::Result<Optio
                 Message::Done(Err(e)) => screen.failed(e.to_string()),
             }
         }
-        let deadline = Instant::now() + TICK;
-        if !event::poll(deadline.saturating_duration_since(Instant::now()))? {
+        if !event::poll(TICK)? {
             continue;
         }
         let TermEvent::Key(key) = event::read()? else {

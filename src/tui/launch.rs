@@ -79,12 +79,7 @@ fn model_for_first_run(cli: &Cli, file: &FileConfig) -> anyhow::Result<Option<Fi
     match crate::models::default_model::resolve(kv, cli.model.ctx) {
         Ok(path) => file.model = Some(path),
         Err(none) => {
-            let (theme, no_color) = tui_theme(cli, &file)?;
-            let theme = if no_color {
-                super::Theme::monochrome()
-            } else {
-                theme
-            };
+            let theme = screen_theme(cli, &file)?;
             match super::first_run::run_first_run(&none.proposal, &theme)? {
                 Some(path) => {
                     eprintln!("gem: using {}", path.display());
@@ -109,6 +104,16 @@ pub fn tui_theme(cli: &Cli, file: &FileConfig) -> anyhow::Result<(super::Theme, 
     let name = file.theme.clone().unwrap_or_else(|| cli.theme.clone());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Ok((super::Theme::load(&name)?, no_color))
+}
+
+/// The theme a full-screen picker draws with: monochrome when `NO_COLOR` asks for no colour.
+fn screen_theme(cli: &Cli, file: &FileConfig) -> anyhow::Result<super::Theme> {
+    let (theme, no_color) = tui_theme(cli, file)?;
+    Ok(if no_color {
+        super::Theme::monochrome()
+    } else {
+        theme
+    })
 }
 
 /// What `--resume` without an id came to.
@@ -144,12 +149,7 @@ pub fn choose_session(cli: &Cli, file: &FileConfig) -> anyhow::Result<SessionCho
         }
         return Ok(SessionChoice::Exit(exit_code::USAGE));
     }
-    let (theme, no_color) = tui_theme(cli, file)?;
-    let theme = if no_color {
-        super::Theme::monochrome()
-    } else {
-        theme
-    };
+    let theme = screen_theme(cli, file)?;
     match super::session_list::pick_session(sessions, &theme)? {
         Some(id) => Ok(SessionChoice::Resume(id)),
         None => {

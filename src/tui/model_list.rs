@@ -56,10 +56,7 @@ pub fn chosen_model(arg: &str, listed: &[PathBuf]) -> Result<PathBuf, String> {
                 len => format!("pick a model from 1 to {len} (/model lists them)"),
             });
     }
-    let path = match (arg.strip_prefix("~/"), dirs::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(arg),
-    };
+    let path = crate::setup::expand_home(Path::new(arg), dirs::home_dir());
     if path.is_file() {
         Ok(path)
     } else {

@@ -153,15 +153,20 @@ impl ReplayProject {
 
     /// The prompts the replay backend saw (`GEM_REPLAY_LOG`).
     pub fn prompts(&self, log: &std::path::Path) -> Vec<String> {
-        std::fs::read_to_string(log)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
+        replay_prompts(log)
     }
+}
+
+/// The prompts a replay backend logged to `log` (`GEM_REPLAY_LOG`), in order.
+pub fn replay_prompts(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["prompt"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
 }

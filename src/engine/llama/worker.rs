@@ -173,13 +173,7 @@ impl<'m> Session<'m> {
         emit: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError> {
         let started = Instant::now();
-        let tokens = tokenize_prompt(
-            self.model,
-            &self.controls,
-            &request.prompt,
-            request.add_bos,
-            &request.literal,
-        )?;
+        let tokens = self.tokenize_request(&request)?;
         if tokens.is_empty() {
             return Err(EngineError::Llama("empty prompt".into()));
         }
@@ -501,6 +495,17 @@ impl<'m> Session<'m> {
         n
     }
 
+    /// Tokenizes the request's prompt (control tokens parsed outside its literal ranges).
+    fn tokenize_request(&self, request: &GenerateRequest) -> Result<Vec<u32>, EngineError> {
+        tokenize_prompt(
+            self.model,
+            &self.controls,
+            &request.prompt,
+            request.add_bos,
+            &request.literal,
+        )
+    }
+
     /// Tokenizes `text`, a prefix of the request's prompt, as the prompt itself is tokenized.
     fn tokenize_prefix(
         &self,
@@ -517,13 +522,7 @@ impl<'m> Session<'m> {
         if self.cache.is_none() {
             return Ok(0);
         }
-        let tokens = tokenize_prompt(
-            self.model,
-            &self.controls,
-            &request.prompt,
-            request.add_bos,
-            &request.literal,
-        )?;
+        let tokens = self.tokenize_request(request)?;
         let held = self.ledger.held_prefix(&tokens);
         let stored = |cache: &StateCache| cache.contains(&tokens[..held]);
         if held == 0 || self.cache.as_ref().is_some_and(stored) {
