@@ -45,10 +45,16 @@ pub struct BenchReport {
     pub fresh_ms: f64,
     /// `fresh_ms / followup_ms`.
     pub followup_speedup: f64,
-    /// Cold prefill of the persisted prefix, ms.
+    /// Cold prefill of the persisted prefix, ms (the prefill alone, without the state write).
     pub cold_prefill_ms: f64,
+    /// Writing the prefix's KV state to the disk cache after the cold prefill, ms.
+    pub state_write_ms: f64,
     /// Restoring the same prefix from the disk state, ms.
     pub warm_start_ms: f64,
+    /// Whether the warm start read the state file from disk (`"disk"`: its pages were dropped
+    /// from the page cache first) or from memory (`"page-cache"`: dropping them failed, e.g.
+    /// outside Linux, so the file was read just after it was written).
+    pub warm_start_read: &'static str,
     /// `cold_prefill_ms / warm_start_ms`.
     pub warm_start_speedup: f64,
     /// Size of the state file on disk, bytes.
@@ -57,6 +63,25 @@ pub struct BenchReport {
     pub rss_mib: Vec<(String, f64)>,
     /// Peak resident memory of the process, MiB.
     pub peak_rss_mib: f64,
+}
+
+/// Flushes `path` and asks the kernel to drop its cached pages, so the next read comes from
+/// the disk; false when that is not possible here.
+fn drop_from_page_cache(path: &std::path::Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
+        let Ok(file) = std::fs::File::open(path) else {
+            return false;
+        };
+        file.sync_all().is_ok()
+            && posix_fadvise(&file, 0, 0, PosixFadviseAdvice::POSIX_FADV_DONTNEED).is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// Resident set size and its peak, in MiB (Linux; zeros elsewhere).
@@ -189,9 +214,19 @@ pub fn run(
     let mut cold = request(format!("{conversation}{tail}"), 1);
     cold.persist_prefix = Some(conversation.clone());
     let t = Instant::now();
-    engine.generate(cold.clone(), &mut |_| {})?;
-    let cold_prefill_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let first = engine.generate(cold.clone(), &mut |_| {})?;
+    let cold_total_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let cold_prefill_ms = first.usage.prefill_ms as f64;
+    // The rest of the cold request is the state write and one generated token.
+    let state_write_ms =
+        (cold_total_ms - cold_prefill_ms - first.usage.generation_ms as f64).max(0.0);
     engine.clear_memory()?;
+    let files = super::state_cache::list(scratch.path());
+    let warm_start_read = if files.iter().all(|f| drop_from_page_cache(&f.path)) {
+        "disk"
+    } else {
+        "page-cache"
+    };
     let t = Instant::now();
     let warm = engine.generate(cold, &mut |_| {})?;
     let warm_start_ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -202,10 +237,7 @@ pub fn run(
         )));
     }
     note("warm start", &mut rss);
-    let state_file_bytes = super::state_cache::list(scratch.path())
-        .iter()
-        .map(|e| e.bytes)
-        .sum();
+    let state_file_bytes = files.iter().map(|e| e.bytes).sum();
 
     Ok(BenchReport {
         model: engine.info().summary(),
@@ -219,7 +251,9 @@ pub fn run(
         fresh_ms,
         followup_speedup: fresh_ms / followup_ms.max(0.001),
         cold_prefill_ms,
+        state_write_ms,
         warm_start_ms,
+        warm_start_read,
         warm_start_speedup: cold_prefill_ms / warm_start_ms.max(0.001),
         state_file_bytes,
         rss_mib: rss,

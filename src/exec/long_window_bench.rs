@@ -308,13 +308,9 @@ fn followup_figures(
         .map(|i| open + i + CHANGED_FILES_CLOSE.len())
         .ok_or_else(|| anyhow::anyhow!("the re-sent files block is not closed"))?;
     let count = |text: &str| backend.count_tokens(text).map_err(anyhow::Error::from);
-    let history_tokens = count(&prompt[..turn_start])?;
     let changed_file_tokens = count(&prompt[open..close])?;
-    let message_tokens = call
-        .outcome
-        .usage
-        .prompt_tokens
-        .saturating_sub(history_tokens + changed_file_tokens);
+    // The new message with its turn markup, either side of the re-sent files.
+    let message_tokens = count(&prompt[turn_start..open])? + count(&prompt[close..])?;
     let allowed_tokens =
         ((message_tokens + changed_file_tokens) as f64 * (1.0 + FOLLOWUP_SLACK)).floor() as usize;
     let request = figures(call, turn_ms);

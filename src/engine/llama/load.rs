@@ -20,8 +20,9 @@ pub(super) struct Loaded {
     pub model_id: String,
 }
 
-/// The process-wide llama.cpp backend (it can be initialised only once per process).
-pub(super) fn backend() -> Result<&'static LlamaBackend, EngineError> {
+/// The process-wide llama.cpp backend (it can be initialised only once per process, so
+/// everything in gem's process that loads a model or a vocabulary goes through this one).
+pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {

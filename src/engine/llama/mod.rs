@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use llama_cpp_2::model::LlamaModel;
 
 use control_tokens::ControlTokens;
+pub use load::backend as shared_backend;
 
 use super::{
     Backend, EngineConfig, EngineError, GenerateEvent, GenerateOutcome, GenerateRequest, ModelInfo,

@@ -2,21 +2,14 @@
 //! `scripts/fetch-gemma4-vocab`): llama.cpp's own test vectors, and gem's rendered prompts
 //! tokenizing with every control tag as one token at its released id.
 //!
-//! This file is its own test binary on purpose: it initialises the llama.cpp backend itself
-//! (once per process), which the engine also does (`LlamaEngine::load`), so the two cannot
-//! share a process.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
+//! The vocabulary loads on gem's own llama.cpp backend (`shared_backend`): the backend can be
+//! initialised only once per process, and the engine tests in this binary use it too.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::token::LlamaToken;
@@ -46,16 +39,11 @@ fn vocab_file() -> Option<PathBuf> {
     support::cached_file("GEM_GEMMA4_VOCAB", VOCAB)
 }
 
-/// The vocabulary, loaded once (the backend can be initialised only once per process).
+/// The vocabulary, loaded once.
 fn vocab(path: &Path) -> &'static LlamaModel {
-    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     static MODEL: OnceLock<LlamaModel> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let backend = BACKEND.get_or_init(|| {
-            let mut backend = LlamaBackend::init().unwrap();
-            backend.void_logs();
-            backend
-        });
+        let backend = gem::engine::llama::shared_backend().unwrap();
         let params = LlamaModelParams::default().with_vocab_only(true);
         LlamaModel::load_from_file(backend, path, &params).unwrap()
     })

@@ -5,13 +5,8 @@
 //! The models' text is noise; what is tested is that gem's machinery holds on the real
 //! architecture and the real control-token ids. Every model-loading test takes
 //! `support::model_lock()`; binary runs use one thread (the tiny graph gains nothing from more).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test helpers fail the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Output};
@@ -274,23 +269,23 @@ fn a_prompt_longer_than_the_context_is_a_clear_error(model: &Path) {
 /// One test per (property, model).
 macro_rules! on_both_models {
     ($($name:ident),* $(,)?) => {
-        mod tiny_gemma4 {
+        mod interleaved {
             $(
                 #[test]
                 fn $name() {
                     let _lock = crate::support::model_lock();
-                    let Some(model) = crate::tiny() else { return };
-                    crate::$name(&model);
+                    let Some(model) = super::tiny() else { return };
+                    super::$name(&model);
                 }
             )*
         }
-        mod tiny_gemma4_kv_shared {
+        mod kv_shared {
             $(
                 #[test]
                 fn $name() {
                     let _lock = crate::support::model_lock();
-                    let Some(model) = crate::tiny_kv_shared() else { return };
-                    crate::$name(&model);
+                    let Some(model) = super::tiny_kv_shared() else { return };
+                    super::$name(&model);
                 }
             )*
         }
@@ -687,16 +682,25 @@ fn patch_mode_finishes_with_a_documented_code_and_leaves_the_project_alone() {
         .args(SHORT_TASK)
         .output()
         .unwrap();
-    let code = assert_clean_exit(&out, &[0, 1, 3, 4, 5]);
+    // Noise from a random model may end the task any of these ways; each code must come with
+    // what it documents. An engine error (exit 1) is a failure.
+    let code = assert_clean_exit(&out, &[0, 3, 4, 5]);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let err = stderr(&out);
     match code {
         0 => assert!(stdout.contains("+++ "), "a patch: {stdout}"),
-        4 => assert!(
-            stderr(&out).contains("without changing any file"),
-            "{}",
-            stderr(&out)
+        3 => assert!(err.contains("model steps (--max-turns)"), "{err}"),
+        4 => assert!(err.contains("without changing any file"), "{err}"),
+        _ => assert!(
+            err.contains("stopped: the model"),
+            "a loop was named: {err}"
         ),
-        _ => {}
+    }
+    if code != 0 {
+        assert!(
+            stdout.is_empty(),
+            "no patch on stdout with exit {code}: {stdout}"
+        );
     }
     assert_eq!(project.status(), "", "patch mode works in a scratch copy");
     eprintln!("patch mode: exit {code}");
@@ -821,6 +825,20 @@ fn bench_reports_every_figure() {
             .unwrap_or_else(|| panic!("{field}: {report}"));
         assert!(value.is_finite() && value > 0.0, "{field} = {value}");
     }
+    // The state write is measured apart from the cold prefill, and the output says where the
+    // warm start read the state from.
+    assert!(
+        report["state_write_ms"].as_f64().unwrap() >= 0.0,
+        "{report}"
+    );
+    assert!(
+        report["cold_prefill_ms"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert_eq!(
+        report["warm_start_read"], "disk",
+        "Linux drops the pages: {report}"
+    );
     let prefilled = report["followup_prefilled_tokens"].as_u64().unwrap();
     let reused = report["followup_reused_tokens"].as_u64().unwrap();
     assert!(

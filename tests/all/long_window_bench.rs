@@ -5,15 +5,9 @@
 //! Timings are reported, never asserted; what is asserted is the token accounting the targets
 //! rest on (the prefix restored whole, the follow-up prefilling only what is new) and that the
 //! measured project itself is left untouched.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 /// A file quoting the test model's own control token: packing must keep it text.
@@ -43,13 +37,10 @@ fn bench_repo_reports_a_warm_start_and_a_small_follow_up_and_leaves_the_project_
         ("util.rs", &util),
     ]);
     let cache = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("gem")
-        .unwrap()
+    let out = support::isolated_gem(cache.path())
         .args(["bench", "--json", "--ctx", "8192", "--repo"])
         .arg(project.path())
         .env("GEM_MODEL", &model)
-        .env("GEM_CACHE_DIR", cache.path())
-        .env("GEM_DATA_DIR", cache.path())
         .timeout(std::time::Duration::from_secs(600))
         .output()
         .unwrap();

@@ -1,12 +1,7 @@
 //! MCP servers as gem tools, end to end through the `gem` binary on the replay backend, against
 //! the in-repo test server (`examples/mcp_test_server.rs`) over stdio and streamable HTTP.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod mcp_support;
+use crate::mcp_support;
 
 use std::time::{Duration, Instant};
 

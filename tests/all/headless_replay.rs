@@ -1,12 +1,7 @@
 //! `gem -p`, patch mode and `gem review` end to end through the binary, on the replay backend
 //! (recorded raw Gemma 4 output), in temporary git repositories.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -1,13 +1,8 @@
 //! Saving a conversation's KV state at the end of a session writes only what the KV cache
 //! already holds (real 270M weights): after an interrupted prefill the save computes nothing
 //! more, so quitting never waits for the rest of the prompt.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::Ordering;
 

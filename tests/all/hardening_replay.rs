@@ -3,13 +3,8 @@
 //! Cut-off calls, escape sequences in output, the repetition guard on real content, answers left
 //! in the thought channel, review findings that cannot fail on format, bad inputs and exit
 //! codes, session file hygiene, and no command outliving gem.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,11 +1,5 @@
 //! Helpers for the MCP tests: the in-repo test server (`examples/mcp_test_server.rs`) and a
 //! project whose gem runs see only the MCP servers the test configures.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test helpers fail the test on any error"
-)]
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand};
@@ -16,7 +10,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 /// The test server binary, built on first use (`cargo test` builds examples, but a single
-/// `cargo test --test mcp` does not).
+/// `cargo test --test all mcp::` does not).
 pub fn server_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT

@@ -1,13 +1,8 @@
 //! A resumed session restores its conversation's KV state from disk (real 270M weights): the
 //! agent of an interactive session saves it when the session ends, and a new engine and agent
 //! with the restored conversation prefill only the new message.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,11 +1,6 @@
 //! Approvals through the protocol, on the replay backend: "always" on a shell command adds only
 //! the rule the request stated (listed and revoked with `/permissions`' ops), and an edited
 //! command is what the model is told ran.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
 use std::sync::Arc;
 

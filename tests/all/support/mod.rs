@@ -1,10 +1,4 @@
 //! Shared helpers for the end-to-end tests.
-#![allow(dead_code)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test helpers fail the test on any error"
-)]
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
@@ -137,12 +131,8 @@ impl ReplayProject {
 
     /// `gem` in the project with private directories and no model named.
     pub fn gem_without_model(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("gem").unwrap();
-        cmd.current_dir(self.root())
-            .env("GEM_DATA_DIR", self.private("gem-data"))
-            .env("GEM_CACHE_DIR", self.private("gem-cache"))
-            .env("XDG_CONFIG_HOME", self.private("gem-config"))
-            .env_remove("GEM_MODEL");
+        let mut cmd = isolated_gem(&self.private("gem-state"));
+        cmd.current_dir(self.root());
         cmd
     }
 
@@ -155,6 +145,17 @@ impl ReplayProject {
     pub fn prompts(&self, log: &std::path::Path) -> Vec<String> {
         replay_prompts(log)
     }
+}
+
+/// The `gem` binary with its config, data and cache directories under `state` (so no test reads
+/// the user's `config.toml`, sessions or KV cache) and no `GEM_MODEL` from the environment.
+pub fn isolated_gem(state: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("gem").unwrap();
+    cmd.env("XDG_CONFIG_HOME", state.join("config"))
+        .env("GEM_DATA_DIR", state.join("data"))
+        .env("GEM_CACHE_DIR", state.join("cache"))
+        .env_remove("GEM_MODEL");
+    cmd
 }
 
 /// The prompts a replay backend logged to `log` (`GEM_REPLAY_LOG`), in order.

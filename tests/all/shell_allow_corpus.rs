@@ -3,13 +3,8 @@
 //! issues each command as one `shell` call. Every case asserts the verdict (from the
 //! `tool_call_end` event) and the side effect: a blocked command must leave no file named
 //! `PWNED*` anywhere under the test's directory; an allowed one must have run.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

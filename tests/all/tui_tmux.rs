@@ -3,15 +3,9 @@
 //!
 //! A fix is asked for, the edit approved in the overlay, the answer shown, the edit undone with
 //! `/undo`, and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-#[path = "mcp_support/mod.rs"]
-mod mcp_support;
-mod support;
+use crate::mcp_support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -2,11 +2,6 @@
 //! on a FIFO or read a device, stay inside the project even while a directory is swapped for a
 //! symlink to outside, refuse absurdly long paths quickly, and a start removes the temporary
 //! files a killed gem left behind.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -2,13 +2,8 @@
 //! (`@modelcontextprotocol/server-filesystem`, installed from npm into the test cache by
 //! `scripts/fetch-mcp-test-server`). gem lists its tools and reads a file through it. Skipped
 //! with a notice when it (or node) is missing; under `CI=true` a missing server fails.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod mcp_support;
+use crate::mcp_support;
 
 use std::path::PathBuf;
 

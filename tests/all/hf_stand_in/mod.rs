@@ -17,7 +17,6 @@
 //! Per-file behaviours simulate what goes wrong on real networks: a transfer cut once after N
 //! bytes (the connection aborts mid-body), bytes that do not match the promised sha256, a slow
 //! trickle (time to press Ctrl-C). Every request is logged for the tests to inspect.
-#![allow(dead_code)]
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};

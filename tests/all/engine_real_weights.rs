@@ -1,12 +1,7 @@
 //! The engine on real weights (Gemma 3 270M Q4_K_M): determinism, prefix reuse, rollback, disk
 //! state, cancellation and errors. Run one at a time (see `support::model_lock`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

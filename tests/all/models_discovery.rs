@@ -5,13 +5,8 @@
 //!
 //! Binary runs point HOME, HF_HOME, LLAMA_CACHE, OLLAMA_MODELS and XDG_CONFIG_HOME at temp
 //! dirs, so the user's real caches are never read.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

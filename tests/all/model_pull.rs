@@ -6,14 +6,9 @@
 //!
 //! Every run points `HF_ENDPOINT` at the stand-in and `HOME`, `HF_HOME`, `XDG_*` and gem's own
 //! directories at a temporary folder.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code fails the test on any error"
-)]
 
-mod hf_stand_in;
-mod support;
+use crate::hf_stand_in;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
