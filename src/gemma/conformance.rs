@@ -9,7 +9,9 @@
 //!   template via [`OpenAiChat::from_conversation`].
 //!
 //! Templates come from `GEM_GEMMA4_TEMPLATES` (default
-//! `<crate>/../shared/fixtures/gemma4`).
+//! `<crate>/../shared/fixtures/gemma4`); llama.cpp's copy of the 31B template also from the
+//! test cache (`scripts/fetch-gemma4-vocab`). Missing templates skip with a notice, and fail
+//! under `CI=true`.
 
 use std::path::PathBuf;
 
@@ -34,26 +36,54 @@ fn templates_dir() -> PathBuf {
     dir_from_env("GEM_GEMMA4_TEMPLATES", "../shared/fixtures/gemma4")
 }
 
+/// Where `scripts/fetch-gemma4-vocab` puts llama.cpp's copy of the 31B template.
+fn test_cache() -> PathBuf {
+    std::env::var_os("GEM_TEST_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("gem").join("test-models")))
+        .unwrap_or_default()
+}
+
 fn corpus_dir() -> PathBuf {
     dir_from_env("GEM_GEMMA4_CORPUS", "tests/fixtures/gemma4-corpus")
 }
 
-fn template_source(variant: Variant) -> String {
-    let file = match variant {
+/// A reference template by file name, from the templates folder or the test cache. Google's
+/// templates ship in no package: where they are absent (a clone without `../shared`) the test
+/// is skipped with a notice, and under `CI=true` it fails.
+fn reference_file(name: &str) -> Option<String> {
+    let dirs = [templates_dir(), test_cache()];
+    if let Some(text) = dirs
+        .iter()
+        .find_map(|dir| std::fs::read_to_string(dir.join(name)).ok())
+    {
+        return Some(text);
+    }
+    let tried = dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{name} is in neither {tried} (set GEM_GEMMA4_TEMPLATES)");
+    }
+    eprintln!(
+        "NOTICE: conformance test skipped: {name} is in neither {tried} \
+         (set GEM_GEMMA4_TEMPLATES to the folder of Google's Gemma 4 templates)"
+    );
+    None
+}
+
+fn template_source(variant: Variant) -> Option<String> {
+    reference_file(match variant {
         Variant::E2b => "e2b_chat_template.jinja",
         Variant::Large => "31b_chat_template.jinja",
-    };
-    let path = templates_dir().join(file);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} (set GEM_GEMMA4_TEMPLATES): {e}",
-            path.display()
-        )
     })
 }
 
-fn template(variant: Variant) -> ChatTemplate {
-    ChatTemplate::new(&template_source(variant)).expect("reference template compiles")
+fn template(variant: Variant) -> Option<ChatTemplate> {
+    template_source(variant)
+        .map(|source| ChatTemplate::new(&source).expect("reference template compiles"))
 }
 
 /// Renders `chat` both ways and compares.
@@ -96,10 +126,10 @@ fn corpus_renders_like_the_reference_templates() {
         files.len(),
         dir.display()
     );
-    let templates = [
-        (Variant::E2b, template(Variant::E2b)),
-        (Variant::Large, template(Variant::Large)),
-    ];
+    let (Some(e2b), Some(large)) = (template(Variant::E2b), template(Variant::Large)) else {
+        return;
+    };
+    let templates = [(Variant::E2b, e2b), (Variant::Large, large)];
     let mut failures = Vec::new();
     let mut checked = 0;
     for path in &files {
@@ -136,13 +166,16 @@ fn whitespace_settings_do_not_matter_for_these_templates() {
     // HF and llama.cpp render with trim_blocks/lstrip_blocks; plain Jinja
     // does not. The reference templates give the same bytes either way.
     for variant in [Variant::E2b, Variant::Large] {
-        let source = template_source(variant);
+        let Some(source) = template_source(variant) else {
+            return;
+        };
         let plain = minijinja_plain(&source);
         let chat = json!({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
                           "tools": [{"type": "function", "function": {"name": "f", "description": "d",
                                      "parameters": {"type": "object", "properties": {"a": {"type": "string"}}}}}],
                           "enable_thinking": true, "add_generation_prompt": true, "bos_token": "<bos>"});
-        assert_eq!(plain(&chat), template(variant).render(&chat).unwrap());
+        let template = ChatTemplate::new(&source).expect("reference template compiles");
+        assert_eq!(plain(&chat), template.render(&chat).unwrap());
     }
 }
 
@@ -161,15 +194,20 @@ fn minijinja_plain(source: &str) -> impl Fn(&Value) -> String {
 #[test]
 fn probes_agree_with_the_reference_templates() {
     for variant in [Variant::E2b, Variant::Large] {
-        assert_eq!(probe(&template_source(variant), variant).unwrap(), None);
-        assert_eq!(detect_variant(&template_source(variant)).unwrap(), variant);
+        let Some(source) = template_source(variant) else {
+            return;
+        };
+        assert_eq!(probe(&source, variant).unwrap(), None);
+        assert_eq!(detect_variant(&source).unwrap(), variant);
     }
 }
 
 #[test]
 fn probe_reports_the_older_llamacpp_template_as_different() {
-    let path = templates_dir().join("llamacpp-google-gemma-4-31B-it.jinja");
-    let source = std::fs::read_to_string(path).expect("older template fixture");
+    // llama.cpp's copy, from the llama-cpp-python sdist (`scripts/fetch-gemma4-vocab`).
+    let Some(source) = reference_file("llamacpp-google-gemma-4-31B-it.jinja") else {
+        return;
+    };
     let mismatch = probe(&source, Variant::Large).unwrap();
     assert!(
         mismatch.is_some(),
@@ -179,7 +217,10 @@ fn probe_reports_the_older_llamacpp_template_as_different() {
 
 #[test]
 fn wrong_variant_is_detected_by_the_probe() {
-    let mismatch = probe(&template_source(Variant::Large), Variant::E2b).unwrap();
+    let Some(source) = template_source(Variant::Large) else {
+        return;
+    };
+    let mismatch = probe(&source, Variant::E2b).unwrap();
     let mismatch = mismatch.expect("variants differ");
     assert!(mismatch.theirs.contains("<|channel>thought\n<channel|>"));
 }
@@ -331,12 +372,17 @@ proptest! {
     #[test]
     fn random_conversations_render_like_the_templates((conv, opts) in arb_case()) {
         thread_local! {
-            static TEMPLATES: (ChatTemplate, ChatTemplate) = (template(Variant::E2b), template(Variant::Large));
+            static TEMPLATES: Option<(ChatTemplate, ChatTemplate)> =
+                template(Variant::E2b).zip(template(Variant::Large));
         }
-        let theirs = TEMPLATES.with(|(e2b, large)| {
-            let t = if opts.variant == Variant::Large { large } else { e2b };
-            t.render_conversation(&conv, &opts).expect("the template renders what gem renders")
-        });
+        let Some(theirs) = TEMPLATES.with(|templates| {
+            templates.as_ref().map(|(e2b, large)| {
+                let t = if opts.variant == Variant::Large { large } else { e2b };
+                t.render_conversation(&conv, &opts).expect("the template renders what gem renders")
+            })
+        }) else {
+            return Ok(());
+        };
         let ours = render(&conv, &opts).expect("gem renders random conversations");
         prop_assert_eq!(&ours, &theirs);
         // And the OpenAI shape reads back to a conversation rendering the same.
