@@ -13,7 +13,7 @@ pub mod exec;
 pub mod gemma;
 pub mod mcp;
 pub mod models;
-pub mod plural;
+pub(crate) mod plural;
 pub mod protocol;
 pub mod repo;
 pub mod session;

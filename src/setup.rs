@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::agent::{Agent, AgentConfig, Mode, PackedContext, Permissions, system_prompt};
+use crate::agent::{Agent, AgentConfig, Mode, Permissions, system_prompt};
 use crate::cli::{Cli, ModelArgs};
 use crate::engine::{self, Backend, EngineConfig, KvCacheKind, Sampling};
 use crate::gemma::{ChatTemplate, Variant};
@@ -242,18 +242,23 @@ pub fn build_agent(
     let permissions = Permissions::new(mode, &cli.allow)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| setup.root.to_path_buf());
     let packed = if setup.pack_repo && !cli.no_repo {
-        let without_repo = system_prompt::build(setup.root, &cwd, setup.extra_instructions, None);
+        let without_repo = system_prompt::build(setup.root, &cwd, setup.extra_instructions);
         let reserved = prompt_reserve(backend.as_ref(), &without_repo);
         pack_repository(backend.as_ref(), setup.root, setup.prompt_hint, reserved)
     } else {
         None
     };
-    let system = system_prompt::build(
-        setup.root,
-        &cwd,
-        setup.extra_instructions,
-        packed.as_ref().map(|p| p.text.as_str()),
-    );
+    let (system, packed_context) = match &packed {
+        Some(packed) => {
+            let (system, context) =
+                system_prompt::build_packed(setup.root, &cwd, setup.extra_instructions, packed);
+            (system, Some(context))
+        }
+        None => (
+            system_prompt::build(setup.root, &cwd, setup.extra_instructions),
+            None,
+        ),
+    };
     let args = &cli.model;
     let mut sampling = Sampling {
         seed: args.seed,
@@ -262,7 +267,6 @@ pub fn build_agent(
     if let Some(t) = args.temperature {
         sampling.temperature = t;
     }
-    let packed_context = packed.as_ref().map(|p| PackedContext::new(&system, p));
     let config = AgentConfig {
         root: setup.root.to_path_buf(),
         system_prompt: system,

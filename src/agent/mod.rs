@@ -185,7 +185,7 @@ impl Agent {
     }
 
     /// Renders a conversation into the prompt text and the byte ranges of conversation text in
-    /// it (none when rendering with the model's embedded template).
+    /// it (none when rendering with the model's embedded template, which reports no spans).
     pub(crate) fn render_prompt_spans(
         &self,
         conversation: &Conversation,
@@ -196,7 +196,7 @@ impl Agent {
                 .render_conversation(conversation, opts)
                 .map(|text| crate::gemma::Rendered {
                     text,
-                    content: Vec::new(),
+                    ..Default::default()
                 })
                 .map_err(|e| e.to_string()),
             None => crate::gemma::render_spans(conversation, opts).map_err(|e| e.to_string()),

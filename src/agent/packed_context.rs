@@ -19,14 +19,11 @@ pub struct PackedContext {
 }
 
 impl PackedContext {
-    /// The context of `packed`, placed in `system_prompt`.
-    pub fn new(system_prompt: &str, packed: &PackedRepo) -> Self {
+    /// The context of `packed`, placed at byte `repo_offset` of the system prompt.
+    pub fn new(repo_offset: usize, packed: &PackedRepo) -> Self {
         PackedContext {
             digests: packed.digests.clone(),
-            recent_offset: system_prompt
-                .find(&packed.text)
-                .zip(packed.recent_start)
-                .map(|(at, recent)| at + recent),
+            recent_offset: packed.recent_start.map(|recent| repo_offset + recent),
         }
     }
 }

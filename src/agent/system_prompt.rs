@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+use super::PackedContext;
+use crate::repo::PackedRepo;
+
 /// The base instructions the model reads.
 pub const BASE: &str = include_str!("../../prompts/system.md");
 /// Maximum bytes taken from one AGENTS.md.
@@ -43,26 +46,59 @@ pub fn agents_md(root: &Path, cwd: &Path) -> String {
     out
 }
 
-/// Assembles the whole system prompt.
-pub fn build(root: &Path, cwd: &Path, extra: Option<&str>, repo_block: Option<&str>) -> String {
+/// Assembles the system prompt without a packed repository.
+pub fn build(root: &Path, cwd: &Path, extra: Option<&str>) -> String {
     let mut prompt = BASE.trim().to_string();
     prompt.push_str(&agents_md(root, cwd));
     if let Some(extra) = extra {
         prompt.push_str("\n\n");
         prompt.push_str(extra.trim());
     }
-    if let Some(repo) = repo_block {
-        prompt.push_str("\n\n# The repository\n\n");
-        prompt.push_str(include_str!("../../prompts/repo.md").trim());
-        prompt.push_str("\n\n");
-        prompt.push_str(repo);
-    }
     prompt
+}
+
+/// Assembles the system prompt with `packed` at its end, and the agent's view of the packed
+/// repository, whose offsets come from where the block was placed (not from searching the text).
+pub fn build_packed(
+    root: &Path,
+    cwd: &Path,
+    extra: Option<&str>,
+    packed: &PackedRepo,
+) -> (String, PackedContext) {
+    let mut prompt = build(root, cwd, extra);
+    prompt.push_str("\n\n# The repository\n\n");
+    prompt.push_str(include_str!("../../prompts/repo.md").trim());
+    prompt.push_str("\n\n");
+    let repo_offset = prompt.len();
+    prompt.push_str(&packed.text);
+    (prompt, PackedContext::new(repo_offset, packed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_packed_context_points_at_the_recent_files_in_the_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        let recent = "<file path=\"new.rs\">\nfn new() {}\n</file>\n";
+        let text = format!("<file path=\"old.rs\">\nfn old() {{}}\n</file>\n{recent}");
+        let packed = PackedRepo {
+            recent_start: Some(text.len() - recent.len()),
+            text,
+            included: vec!["old.rs".into(), "new.rs".into()],
+            mapped: Vec::new(),
+            skipped: Vec::new(),
+            tokens: 20,
+            budget: 100,
+            fingerprint: String::new(),
+            digests: Default::default(),
+        };
+        let (prompt, context) = build_packed(dir.path(), dir.path(), None, &packed);
+        let at = context.recent_offset.unwrap();
+        assert_eq!(&prompt[at..], recent);
+        assert!(prompt.starts_with(&build(dir.path(), dir.path(), None)));
+    }
 
     #[test]
     fn agents_md_is_collected_root_first_and_capped() {
@@ -76,13 +112,9 @@ mod tests {
         let second = text.find("a/b/AGENTS.md").unwrap();
         assert!(first < second);
         assert!(text.contains("truncated"));
-        let prompt = build(root, root, Some("CI mode."), None);
+        let prompt = build(root, root, Some("CI mode."));
         assert!(prompt.starts_with("You are gem"));
         assert!(prompt.ends_with("CI mode."));
-        assert_eq!(
-            prompt,
-            build(root, root, Some("CI mode."), None),
-            "byte-stable"
-        );
+        assert_eq!(prompt, build(root, root, Some("CI mode.")), "byte-stable");
     }
 }

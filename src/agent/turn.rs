@@ -9,7 +9,7 @@ use super::session_log::SessionLog;
 use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
 use crate::gemma::{
     Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamEnd,
-    StreamParser, ToolCall, call_grammar,
+    StreamParser, ToolCall, Turn, call_grammar,
 };
 use crate::protocol::{Attachment, Event, Op, TurnEnd};
 
@@ -33,7 +33,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         match op {
             Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
             Op::Approval { .. } | Op::Interrupt => {}
-            Op::Compact { hint } => agent.compact(hint.as_deref()),
+            Op::Compact { hint } => agent.compact(hint.as_deref(), false),
             Op::Undo => match agent.undo.undo() {
                 Ok(files) => {
                     let root = agent.tool_ctx.root.clone();
@@ -307,18 +307,19 @@ impl Agent {
             add_generation_prompt: false,
             ..self.render.clone()
         };
-        let Ok(prefix) = self.render_prompt(&system_only, &opts) else {
+        let Ok(rendered) = self.render_prompt_spans(&system_only, &opts) else {
             return (None, None);
         };
         let recent = self.config.packed.as_ref().and_then(|p| p.recent_offset);
-        let early = recent.and_then(|offset| {
-            let system = &self.config.system_prompt;
-            let trimmed = system.trim();
-            let lead = system.len() - system.trim_start().len();
-            let end = prefix.find(trimmed)? + offset.checked_sub(lead)?;
-            prefix.get(..end).map(str::to_string)
+        // The renderer says where the (trimmed) system prompt lies; an embedded template says
+        // nothing, and then only the whole prefix is kept.
+        let early = recent.zip(rendered.system).and_then(|(offset, system)| {
+            let prompt = &self.config.system_prompt;
+            let lead = prompt.len() - prompt.trim_start().len();
+            let end = system.start + offset.checked_sub(lead)?;
+            rendered.text.get(..end).map(str::to_string)
         });
-        (Some(prefix), early)
+        (Some(rendered.text), early)
     }
 
     fn step(&mut self) -> Step {
@@ -346,7 +347,7 @@ impl Agent {
                     "the conversation needs {needed} of {context} tokens: compacting it"
                 ),
             });
-            self.compact(None);
+            self.compact(None, true);
             if let Ok(r) = self.render_prompt_spans(&self.conversation, &self.render) {
                 rendered = r;
             }
@@ -534,14 +535,29 @@ impl Agent {
         eprintln!("gem: `gem --continue` resumes this session");
     }
 
-    /// Summarises the conversation with the model and continues from the summary.
-    pub(super) fn compact(&mut self, hint: Option<&str>) {
+    /// Summarises the conversation with the model and continues from the summary. With
+    /// `keep_current_turn` (automatic compaction in the middle of a turn) the turn in progress,
+    /// from the user's latest message on, is kept as it is after the summary of what came before.
+    pub(super) fn compact(&mut self, hint: Option<&str>, keep_current_turn: bool) {
         let before = self
             .render_prompt(&self.conversation, &self.render)
             .ok()
             .and_then(|p| self.backend.count_tokens(&p).ok())
             .unwrap_or(0);
-        let mut ask = self.conversation.clone();
+        let turns = &self.conversation.turns;
+        let split = if keep_current_turn {
+            turns
+                .iter()
+                .rposition(|t| matches!(t, Turn::User(_)))
+                .unwrap_or(turns.len())
+        } else {
+            turns.len()
+        };
+        let current = turns[split..].to_vec();
+        let mut ask = Conversation {
+            system: self.conversation.system.clone(),
+            turns: turns[..split].to_vec(),
+        };
         let mut instruction = include_str!("../../prompts/compact.md").trim().to_string();
         if let Some(hint) = hint {
             instruction.push_str(&format!("\n\nKeep in particular: {hint}"));
@@ -578,6 +594,7 @@ impl Agent {
                 fresh.extend_model([ModelPart::Text(
                     "Understood. I will continue from this summary.".into(),
                 )]);
+                fresh.turns.extend(current);
                 self.conversation = fresh;
                 let after = self
                     .render_prompt(&self.conversation, &self.render)

@@ -92,6 +92,13 @@ impl ReplayBackend {
         }
     }
 
+    /// Sets the context window to `tokens` (as `GEM_REPLAY_CTX` does).
+    pub fn with_context(mut self, tokens: usize) -> Self {
+        self.info.context_size = tokens;
+        self.info.trained_context = tokens;
+        self
+    }
+
     /// Logs every prompt to `path` (as `GEM_REPLAY_LOG` does).
     pub fn with_log(mut self, path: PathBuf) -> Self {
         self.log = Some(path);

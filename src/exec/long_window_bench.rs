@@ -117,7 +117,7 @@ pub fn run(
     let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
     let reserved = crate::setup::prompt_reserve(
         engine.as_ref(),
-        &agent::system_prompt::build(&root, &root, None, None),
+        &agent::system_prompt::build(&root, &root, None),
     );
     let packed = crate::setup::pack_for(engine.as_ref(), &root, FIRST_MESSAGE, reserved)?;
     if packed.included.is_empty() {
@@ -239,10 +239,11 @@ fn first_turn(
 ) -> anyhow::Result<(FirstTurn, agent::AgentHandle)> {
     let scripted = Arc::new(ScriptedReplies::new(engine));
     let backend: Arc<dyn Backend> = scripted.clone();
-    let system_prompt = agent::system_prompt::build(root, root, None, Some(&packed.text));
+    let (system_prompt, packed_context) =
+        agent::system_prompt::build_packed(root, root, None, packed);
     let config = AgentConfig {
         root: root.to_path_buf(),
-        packed: Some(agent::PackedContext::new(&system_prompt, packed)),
+        packed: Some(packed_context),
         system_prompt,
         max_turns: 8,
         max_tokens: 256,

@@ -49,4 +49,4 @@ pub use openai::{OpenAiChat, parse_to_jsonl, render_chat_json};
 pub use parse::{ParseEvent, ParseOptions, StreamEnd, StreamParser};
 pub use render::{RenderError, RenderOptions, Rendered, Variant, render, render_spans};
 pub use schema::{parameters_for, parameters_from_schema, tool_declaration};
-pub use template::{ChatTemplate, TemplateError, probe, probe_agrees, render_with_template};
+pub use template::{ChatTemplate, TemplateError, probe};

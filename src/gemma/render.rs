@@ -151,6 +151,8 @@ pub struct Rendered {
     /// Byte ranges of `text` copied from messages, thoughts, tool results and
     /// argument strings (everything else is template markup).
     pub content: Vec<Range<usize>>,
+    /// Where the system prompt (trimmed, as the template writes it) lies in `text`.
+    pub system: Option<Range<usize>>,
 }
 
 /// Renders the conversation as the template does.
@@ -277,7 +279,9 @@ pub(crate) fn render_messages(
             previous = Previous::Think;
         }
         if let Some(system) = system {
+            let start = out.rendered.text.len();
             out.content(system.trim());
+            out.rendered.system = Some(start..out.rendered.text.len());
         }
         for tool in &opts.tools {
             out.markup("<|tool>");
@@ -447,6 +451,22 @@ mod tests {
             name: name.into(),
             response: value,
         })
+    }
+
+    #[test]
+    fn the_system_span_is_the_trimmed_system_prompt() {
+        let mut conv = Conversation::new(Some("  Be brief. ".into()));
+        conv.push_user("hi");
+        let opts = RenderOptions {
+            thinking: true,
+            ..RenderOptions::default()
+        };
+        let rendered = render_spans(&conv, &opts).unwrap();
+        let span = rendered.system.clone().unwrap();
+        assert_eq!(&rendered.text[span.clone()], "Be brief.");
+        assert!(rendered.text[..span.start].ends_with("<|think|>\n"));
+        let none = render_spans(&Conversation::new(None), &RenderOptions::default()).unwrap();
+        assert_eq!(none.system, None);
     }
 
     #[test]

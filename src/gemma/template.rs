@@ -87,7 +87,7 @@ impl ChatTemplate {
     }
 
     /// Renders an OpenAI-shaped chat.
-    pub fn render_chat(&self, chat: &OpenAiChat) -> Result<String, TemplateError> {
+    fn render_chat(&self, chat: &OpenAiChat) -> Result<String, TemplateError> {
         // Serialising plain data to a JSON value cannot fail.
         let context = serde_json::to_value(chat).unwrap_or(Value::Null);
         self.render(&context)
@@ -101,12 +101,6 @@ impl ChatTemplate {
     ) -> Result<String, TemplateError> {
         self.render_chat(&OpenAiChat::from_conversation(conv, opts))
     }
-}
-
-/// Compiles and renders `template_src` with a JSON context (the OpenAI shape
-/// of [`OpenAiChat`]; `bos_token` defaults to `<bos>`).
-pub fn render_with_template(template_src: &str, context: &Value) -> Result<String, TemplateError> {
-    ChatTemplate::new(template_src)?.render(context)
 }
 
 /// Where gem's renderer and a template first differ.
@@ -146,11 +140,6 @@ pub fn probe(template_src: &str, variant: Variant) -> Result<Option<ProbeMismatc
         }
     }
     Ok(None)
-}
-
-/// Whether gem's renderer agrees with the template on every probe.
-pub fn probe_agrees(template_src: &str, variant: Variant) -> Result<bool, TemplateError> {
-    Ok(probe(template_src, variant)?.is_none())
 }
 
 /// The variant a template behaves like (26B/31B add an empty thought channel

@@ -173,7 +173,7 @@ pub fn to_notation(value: &Value) -> Result<String, ValueError> {
 fn check_representable(value: &Value, path: &mut String) -> Result<(), ValueError> {
     match value {
         Value::String(s) if s.contains(STRING_DELIM) => Err(ValueError::DelimiterInString {
-            path: display_path(path),
+            path: path_label(path),
         }),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -189,7 +189,7 @@ fn check_representable(value: &Value, path: &mut String) -> Result<(), ValueErro
                 if !is_bare_key(key) {
                     return Err(ValueError::UnrepresentableKey {
                         key: key.clone(),
-                        path: display_path(path),
+                        path: path_label(path),
                     });
                 }
                 let len = path.len();
@@ -204,7 +204,7 @@ fn check_representable(value: &Value, path: &mut String) -> Result<(), ValueErro
     }
 }
 
-fn display_path(path: &str) -> String {
+fn path_label(path: &str) -> String {
     if path.is_empty() {
         "/".to_string()
     } else {

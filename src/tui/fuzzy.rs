@@ -1,4 +1,9 @@
-//! Fuzzy matching of a query against paths: case-insensitive subsequence with simple scoring.
+//! Fuzzy matching of a query against paths and titles, with `nucleo-matcher` (the matcher of
+//! the helix editor): fzf's scoring, path-aware bonuses, and its query syntax (words match
+//! separately; `^prefix`, `suffix$`, `'exact`, `!not`).
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 /// One ranked candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -7,43 +12,8 @@ pub struct FuzzyMatch {
     pub index: usize,
     /// Higher is better.
     pub score: i64,
-    /// Char positions of the matched query characters in the candidate.
+    /// Char positions of the matched query characters in the candidate, ascending.
     pub positions: Vec<usize>,
-}
-
-/// Scores `candidate` against `query`; `None` unless every query char appears in order.
-///
-/// Rewards consecutive matches, matches at the start of a path segment or word, and matches in
-/// the file name; penalises gaps and long paths.
-pub fn fuzzy_score(query: &str, candidate: &str) -> Option<(i64, Vec<usize>)> {
-    let chars: Vec<char> = candidate.chars().collect();
-    let name_start = chars.iter().rposition(|&c| c == '/').map_or(0, |i| i + 1);
-    let mut positions = Vec::with_capacity(query.len());
-    let mut score: i64 = 0;
-    let mut next = 0;
-    let mut previous: Option<usize> = None;
-    for q in query.chars().filter(|c| !c.is_whitespace()) {
-        let q = q.to_ascii_lowercase();
-        let found = (next..chars.len()).find(|&i| chars[i].to_ascii_lowercase() == q)?;
-        score += 16;
-        match previous {
-            Some(p) if p + 1 == found => score += 15,
-            Some(p) => score -= ((found - p - 1) as i64).min(10),
-            None => score -= (found as i64).min(10) / 2,
-        }
-        let at_boundary = found == 0 || matches!(chars[found - 1], '/' | '_' | '-' | ' ');
-        if at_boundary {
-            score += 10;
-        }
-        if found >= name_start {
-            score += 6;
-        }
-        positions.push(found);
-        previous = Some(found);
-        next = found + 1;
-    }
-    score -= (chars.len() as i64) / 8;
-    Some((score, positions))
 }
 
 /// The best `limit` candidates for `query`, best first (ties: shorter, then alphabetical).
@@ -59,14 +29,24 @@ pub fn fuzzy_rank(query: &str, candidates: &[String], limit: usize) -> Vec<Fuzzy
             })
             .collect();
     }
+    let mut config = Config::DEFAULT;
+    config.set_match_paths();
+    let mut matcher = Matcher::new(config);
+    let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+    let (mut chars, mut indices) = (Vec::new(), Vec::new());
     let mut matches: Vec<FuzzyMatch> = candidates
         .iter()
         .enumerate()
         .filter_map(|(index, candidate)| {
-            fuzzy_score(query, candidate).map(|(score, positions)| FuzzyMatch {
+            indices.clear();
+            let haystack = Utf32Str::new(candidate, &mut chars);
+            let score = pattern.indices(haystack, &mut matcher, &mut indices)?;
+            indices.sort_unstable();
+            indices.dedup();
+            Some(FuzzyMatch {
                 index,
-                score,
-                positions,
+                score: i64::from(score),
+                positions: indices.iter().map(|&i| i as usize).collect(),
             })
         })
         .collect();
@@ -89,13 +69,31 @@ mod tests {
     }
 
     #[test]
-    fn subsequence_required() {
-        assert!(fuzzy_score("mrs", "src/main.rs").is_some());
-        assert!(fuzzy_score("xyz", "src/main.rs").is_none());
-        assert_eq!(
-            fuzzy_score("MAIN", "src/main.rs").map(|m| m.1),
-            Some(vec![4, 5, 6, 7])
+    fn subsequence_required_case_smart() {
+        let files = paths(&["src/main.rs", "README.md"]);
+        let only = |q: &str| {
+            fuzzy_rank(q, &files, 10)
+                .iter()
+                .map(|m| files[m.index].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(only("mrs"), ["src/main.rs"]);
+        assert!(only("xyz").is_empty());
+        assert_eq!(only("readme"), ["README.md"], "lower case matches any case");
+        assert!(
+            only("MAIN").is_empty(),
+            "an upper-case query is case-sensitive"
         );
+        let ranked = fuzzy_rank("main", &files, 10);
+        assert_eq!(ranked[0].positions, [4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn words_match_separately() {
+        let files = paths(&["src/tui/view.rs", "src/agent/turn.rs"]);
+        let ranked = fuzzy_rank("view tui", &files, 10);
+        assert_eq!(ranked.len(), 1);
+        assert_eq!(files[ranked[0].index], "src/tui/view.rs");
     }
 
     #[test]

@@ -223,3 +223,153 @@ fn files_changed_after_packing_are_re_sent_with_the_next_message() {
         "nothing changed before the first message"
     );
 }
+
+/// A conversation about to overflow the context is compacted before the next step, without
+/// being asked: the model is asked for a summary, and the next prompt holds the summary, not
+/// the long answer. (The replay backend counts a token per 4 bytes.)
+#[test]
+fn a_conversation_near_the_context_limit_is_compacted_automatically() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    // A 40k-token context; the first prompt is ~3.3k tokens and the first answer ~32.5k, so the
+    // second prompt needs more than the context minus the reserve for an answer (a quarter of
+    // it) but still fits whole. Distinct lines: repetition would stop the turn.
+    let long_answer: String = (0..5_400)
+        .map(|i| format!("line {i:05}: value {:07}\n", i * 7))
+        .collect();
+    let backend = ReplayBackend::new(
+        "auto-compaction".into(),
+        vec![
+            format!("{long_answer}<turn|>"),
+            "SUMMARY: the loop increments x.<turn|>".into(),
+            "Done.<turn|>".into(),
+        ],
+    )
+    .with_context(40_000)
+    .with_log(log.clone());
+    let config = AgentConfig {
+        root: dir.path().to_path_buf(),
+        system_prompt: "You are a test agent.".into(),
+        max_turns: 4,
+        max_tokens: 100_000,
+        thinking: false,
+        variant: Variant::E2b,
+        sampling: Sampling::greedy(),
+        grammar: false,
+        bounded_grammar: false,
+        interactive: false,
+        packed: None,
+        allow_git_commit: false,
+    };
+    let agent = Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::ReadOnly, &[]).unwrap(),
+        None,
+    );
+    let handle = spawn(agent);
+    let mut events = Vec::new();
+    for text in ["what did the old code say?", "and now?"] {
+        handle
+            .ops
+            .send(Op::UserTurn {
+                text: text.into(),
+                attachments: vec![],
+            })
+            .unwrap();
+        loop {
+            let event = handle.events.recv().unwrap();
+            let done = matches!(event, Event::TurnComplete { .. });
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+    }
+    handle.ops.send(Op::Shutdown).unwrap();
+    let warned = events
+        .iter()
+        .any(|e| matches!(e, Event::Warning { message } if message.contains("compacting it")));
+    assert!(warned, "a warning says why: {events:?}");
+    let compacted = events.iter().find_map(|e| match e {
+        Event::Compacted {
+            tokens_before,
+            tokens_after,
+        } => Some((*tokens_before, *tokens_after)),
+        _ => None,
+    });
+    let (before, after) = compacted.expect("the conversation was compacted");
+    assert!(before > 30_000 && after < 10_000, "{before} → {after}");
+    assert_eq!(
+        events.last(),
+        Some(&Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "Done.".into()
+        })
+    );
+    let prompts = support::replay_prompts(&log);
+    assert_eq!(prompts.len(), 3, "answer, summary, answer");
+    assert!(
+        prompts[1].contains(long_answer.trim()),
+        "the summary sees everything"
+    );
+    let last = &prompts[2];
+    assert!(last.contains("SUMMARY: the loop increments x."), "{last}");
+    assert!(
+        last.contains("and now?"),
+        "the new message follows the summary"
+    );
+    assert!(!last.contains("line 00001:"), "the long answer is gone");
+}
+
+/// With a model whose embedded chat template renders differently from gem, the agent renders
+/// every prompt with that template (here one with a blank line after each turn).
+#[test]
+fn prompts_are_rendered_with_the_embedded_template_when_it_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let backend =
+        ReplayBackend::new("template".into(), vec!["Hello.<turn|>".into()]).with_log(log.clone());
+    let source = r#"{{ bos_token }}{% for m in messages %}<|turn>{{ 'model' if m.role == 'assistant' else m.role }}
+{{ m.content | trim }}<turn|>
+
+{% endfor %}{% if add_generation_prompt %}<|turn>model
+{% endif %}"#;
+    let template = gem::gemma::ChatTemplate::new(source).unwrap();
+    let config = AgentConfig {
+        root: dir.path().to_path_buf(),
+        system_prompt: "You are a test agent.".into(),
+        max_turns: 2,
+        max_tokens: 64,
+        thinking: false,
+        variant: Variant::E2b,
+        sampling: Sampling::greedy(),
+        grammar: false,
+        bounded_grammar: false,
+        interactive: false,
+        packed: None,
+        allow_git_commit: false,
+    };
+    let mut agent = Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::ReadOnly, &[]).unwrap(),
+        None,
+    );
+    agent.use_template(template);
+    let handle = spawn(agent);
+    handle
+        .ops
+        .send(Op::UserTurn {
+            text: "hi".into(),
+            attachments: vec![],
+        })
+        .unwrap();
+    while !matches!(handle.events.recv().unwrap(), Event::TurnComplete { .. }) {}
+    handle.ops.send(Op::Shutdown).unwrap();
+    let prompts = support::replay_prompts(&log);
+    assert_eq!(
+        prompts[0],
+        "<bos><|turn>system\nYou are a test agent.<turn|>\n\n<|turn>user\nhi<turn|>\n\n<|turn>model\n"
+    );
+}
