@@ -41,7 +41,7 @@ fn continue_restores_the_previous_conversation() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let sessions = std::fs::read_dir(dir.path().join("state/data/sessions"))
+    let sessions = std::fs::read_dir(dir.path().join("state/gem-data/sessions"))
         .unwrap()
         .count();
     assert_eq!(sessions, 1, "one session file was written");

@@ -301,6 +301,45 @@ on_both_models!(
     a_prompt_longer_than_the_context_is_a_clear_error,
 );
 
+/// A prompt that diverges from the cached one further back than the sliding window reaches
+/// cannot be rolled back (the window's cells for those positions were reused): the engine says
+/// so, prefills the whole prompt again, and the output equals a fresh prefill's.
+#[test]
+fn a_rollback_past_the_sliding_window_reprefills_and_matches_a_fresh_prefill() {
+    let _lock = support::model_lock();
+    let Some(model) = tiny() else { return };
+    let mut config = config(&model);
+    config.context = Some(8192);
+    assert!(!config.swa_full, "the default keeps only the window");
+    let engine = LlamaEngine::load(&config).unwrap();
+    let window = engine
+        .info()
+        .sliding_window
+        .expect("gemma4 has sliding-window layers");
+    let opts = thinking();
+    // The sliding-window cache holds the window plus a micro-batch of cells; the prompts
+    // diverge much further back than that from their end.
+    let tail = "one two three four five six seven eight nine ten ".repeat(100);
+    let first = render(&conversation(&format!("alpha {tail}")), &opts);
+    let second = render(&conversation(&format!("omega {tail}")), &opts);
+    let a = run(&engine, greedy(&first, 8));
+    let b = run(&engine, greedy(&second, 8));
+    assert!(a.usage.prompt_tokens > 2_000, "{:?}", a.usage);
+    let reason = b
+        .full_reprefill_reason
+        .clone()
+        .unwrap_or_else(|| panic!("no reprefill, window {window}, usage {:?}", b.usage));
+    assert!(reason.contains("sliding-window"), "{reason}");
+    assert_eq!(
+        b.usage.prefilled_tokens, b.usage.prompt_tokens,
+        "the whole prompt was prefilled again"
+    );
+    engine.clear_memory().unwrap();
+    let fresh = run(&engine, greedy(&second, 8));
+    assert!(fresh.full_reprefill_reason.is_none());
+    assert_eq!(b.tokens, fresh.tokens, "the output is a fresh prefill's");
+}
+
 #[test]
 fn the_model_without_per_layer_embeddings_runs_too() {
     let _lock = support::model_lock();
@@ -413,6 +452,88 @@ fn rendered_calls(events: &[ParseEvent]) -> String {
     let start = prompt.find("<|tool_call>").unwrap();
     let end = prompt.rfind("<|tool_response>").unwrap();
     prompt[start..end].to_string()
+}
+
+/// The grammar as the agent applies it: lazily, from the `<|tool_call>` token on. Sampling is
+/// free before the trigger (so the random model writes noise), and every call after it parses
+/// and fits its declaration. Seeds are tried until enough generations sample the trigger.
+#[test]
+fn the_lazy_grammar_constrains_calls_from_the_trigger_on() {
+    let _lock = support::model_lock();
+    let Some(model) = tiny() else { return };
+    let mut config = config(&model);
+    config.context = Some(1024);
+    config.swa_full = true;
+    let engine = LlamaEngine::load(&config).unwrap();
+    let tools = agent_tools();
+    let grammar = call_grammar(&tools, &GrammarOptions::bounded()).unwrap();
+    // Exactly the agent's spec (src/agent/turn.rs `grammar`): a trigger token, no pattern.
+    let spec = GrammarSpec {
+        gbnf: grammar.gbnf.clone(),
+        root: grammar.root.clone(),
+        trigger_patterns: Vec::new(),
+        trigger_tokens: grammar.trigger_tokens_text.clone(),
+    };
+    assert_eq!(spec.trigger_tokens, ["<|tool_call>"]);
+    let prompt = render(&conversation("Read README.md."), &thinking());
+    let (mut triggered, mut free_text, mut text_first) = (0, 0, 0);
+    for seed in 0..200u32 {
+        if triggered >= 8 {
+            break;
+        }
+        let request = GenerateRequest {
+            add_bos: false,
+            sampling: Sampling {
+                temperature: 1.5,
+                top_k: 0,
+                top_p: 1.0,
+                seed,
+            },
+            grammar: Some(spec.clone()),
+            ..GenerateRequest::new(prompt.clone(), 400)
+        };
+        let out = run(&engine, request);
+        let Some(at) = out.text.find("<|tool_call>") else {
+            free_text += 1;
+            continue;
+        };
+        triggered += 1;
+        text_first += usize::from(at > 0);
+        let call = &out.text[at..];
+        let events =
+            StreamParser::parse_all(ParseOptions::for_prompt(&prompt, tools.clone()), call);
+        let calls: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                ParseEvent::ToolCall(call) => Some(call),
+                ParseEvent::MalformedCall { raw, error } => {
+                    panic!("seed {seed}: malformed call {raw:?}: {error}\n{call:?}")
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !calls.is_empty(),
+            "seed {seed}: no call after the trigger: {call:?}"
+        );
+        for call in calls {
+            if let Err(e) = fits_declaration(call, &tools) {
+                panic!("seed {seed}: {e}: {:?}", out.text);
+            }
+        }
+    }
+    eprintln!(
+        "lazy grammar: {triggered} triggered generations ({text_first} after free text), \
+         {free_text} without a call"
+    );
+    assert!(
+        triggered >= 8,
+        "only {triggered} generations sampled the trigger"
+    );
+    assert!(
+        free_text + text_first > 0,
+        "before the trigger sampling is free: an eager grammar would start every output with a call"
+    );
 }
 
 /// With the agent's bounded call grammar, every sampled output (temperature 1) is one or two

@@ -131,7 +131,7 @@ impl ReplayProject {
 
     /// `gem` in the project with private directories and no model named.
     pub fn gem_without_model(&self) -> assert_cmd::Command {
-        let mut cmd = isolated_gem(&self.private("gem-state"));
+        let mut cmd = isolated_gem(&self.root().join(".git"));
         cmd.current_dir(self.root());
         cmd
     }
@@ -147,13 +147,14 @@ impl ReplayProject {
     }
 }
 
-/// The `gem` binary with its config, data and cache directories under `state` (so no test reads
+/// The `gem` binary with its config, data and cache directories under `state` (`gem-config`,
+/// `gem-data`, `gem-cache`; so no test reads
 /// the user's `config.toml`, sessions or KV cache) and no `GEM_MODEL` from the environment.
 pub fn isolated_gem(state: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("gem").unwrap();
-    cmd.env("XDG_CONFIG_HOME", state.join("config"))
-        .env("GEM_DATA_DIR", state.join("data"))
-        .env("GEM_CACHE_DIR", state.join("cache"))
+    cmd.env("XDG_CONFIG_HOME", state.join("gem-config"))
+        .env("GEM_DATA_DIR", state.join("gem-data"))
+        .env("GEM_CACHE_DIR", state.join("gem-cache"))
         .env_remove("GEM_MODEL");
     cmd
 }
