@@ -2,11 +2,12 @@
 //! the rule the request stated (listed and revoked with `/permissions`' ops), and an edited
 //! command is what the model is told ran.
 
+use crate::support;
+
 use std::sync::Arc;
 
 use gem::agent::{Agent, AgentConfig, AgentHandle, Mode, Permissions, spawn};
-use gem::engine::{ReplayBackend, Sampling};
-use gem::gemma::Variant;
+use gem::engine::ReplayBackend;
 use gem::protocol::{ApprovalDecision, Event, Op};
 
 /// A shell call as the model writes it.
@@ -18,18 +19,10 @@ fn shell_call(command: &str) -> String {
 
 fn agent(root: &std::path::Path, outputs: Vec<String>) -> AgentHandle {
     let config = AgentConfig {
-        root: root.to_path_buf(),
-        system_prompt: "You are a test agent.".into(),
         max_turns: 8,
-        max_tokens: 256,
         thinking: true,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
         interactive: true,
-        packed: None,
-        allow_git_commit: false,
+        ..support::test_agent_config(root)
     };
     let backend = ReplayBackend::new("approvals".into(), outputs);
     spawn(Agent::new(

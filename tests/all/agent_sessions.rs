@@ -6,8 +6,7 @@ use crate::support;
 use std::sync::Arc;
 
 use gem::agent::{Agent, AgentConfig, Mode, Permissions, spawn};
-use gem::engine::{ReplayBackend, Sampling};
-use gem::gemma::Variant;
+use gem::engine::ReplayBackend;
 use gem::protocol::{Event, Op, TurnEnd};
 
 #[test]
@@ -77,18 +76,8 @@ fn compaction_continues_from_a_summary_that_is_in_the_prompt() {
     )
     .with_log(log.clone());
     let config = AgentConfig {
-        root: dir.path().to_path_buf(),
-        system_prompt: "You are a test agent.".into(),
-        max_turns: 4,
-        max_tokens: 256,
         thinking: true,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
-        interactive: false,
-        packed: None,
-        allow_git_commit: false,
+        ..support::test_agent_config(dir.path())
     };
     let agent = Agent::new(
         Arc::new(backend),
@@ -167,18 +156,9 @@ fn files_changed_after_packing_are_re_sent_with_the_next_message() {
     )
     .with_log(log.clone());
     let config = AgentConfig {
-        root: dir.path().to_path_buf(),
         system_prompt: "You are a test agent.\n<file path=\"notes.txt\">\nold\n</file>".into(),
-        max_turns: 4,
-        max_tokens: 256,
-        thinking: false,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
-        interactive: false,
         packed: Some(Default::default()),
-        allow_git_commit: false,
+        ..support::test_agent_config(dir.path())
     };
     let agent = Agent::new(
         Arc::new(backend),
@@ -248,18 +228,8 @@ fn a_conversation_near_the_context_limit_is_compacted_automatically() {
     .with_context(40_000)
     .with_log(log.clone());
     let config = AgentConfig {
-        root: dir.path().to_path_buf(),
-        system_prompt: "You are a test agent.".into(),
-        max_turns: 4,
         max_tokens: 100_000,
-        thinking: false,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
-        interactive: false,
-        packed: None,
-        allow_git_commit: false,
+        ..support::test_agent_config(dir.path())
     };
     let agent = Agent::new(
         Arc::new(backend),
@@ -337,18 +307,9 @@ fn prompts_are_rendered_with_the_embedded_template_when_it_is_used() {
 {% endif %}"#;
     let template = gem::gemma::ChatTemplate::new(source).unwrap();
     let config = AgentConfig {
-        root: dir.path().to_path_buf(),
-        system_prompt: "You are a test agent.".into(),
         max_turns: 2,
         max_tokens: 64,
-        thinking: false,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
-        interactive: false,
-        packed: None,
-        allow_git_commit: false,
+        ..support::test_agent_config(dir.path())
     };
     let mut agent = Agent::new(
         Arc::new(backend),

@@ -7,25 +7,17 @@ use crate::support;
 use std::sync::Arc;
 
 use gem::agent::{Agent, AgentConfig, Mode, Permissions, spawn};
-use gem::engine::{Backend, EngineConfig, LlamaEngine, Sampling};
-use gem::gemma::Variant;
+use gem::engine::{Backend, EngineConfig, LlamaEngine};
 use gem::protocol::{Event, Op, TokenUsage};
 use gem::session::SessionStore;
 
 fn agent(engine: Arc<dyn Backend>, root: &std::path::Path, store: &SessionStore) -> Agent {
     let config = AgentConfig {
-        root: root.to_path_buf(),
         system_prompt: "You are a terse assistant.".into(),
         max_turns: 2,
         max_tokens: 12,
-        thinking: false,
-        variant: Variant::E2b,
-        sampling: Sampling::greedy(),
-        grammar: false,
-        bounded_grammar: false,
         interactive: true,
-        packed: None,
-        allow_git_commit: false,
+        ..support::test_agent_config(root)
     };
     let session = store.create(root, "gemma-3-270m").unwrap();
     Agent::new(

@@ -172,3 +172,22 @@ pub fn replay_prompts(log: &std::path::Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The agent settings the protocol-level tests start from (replay backend, greedy, no grammar,
+/// headless, nothing packed); each test overrides what it is about with struct-update syntax.
+pub fn test_agent_config(root: &std::path::Path) -> gem::agent::AgentConfig {
+    gem::agent::AgentConfig {
+        root: root.to_path_buf(),
+        system_prompt: "You are a test agent.".into(),
+        max_turns: 4,
+        max_tokens: 256,
+        thinking: false,
+        variant: gem::gemma::Variant::E2b,
+        sampling: gem::engine::Sampling::greedy(),
+        grammar: false,
+        bounded_grammar: false,
+        interactive: false,
+        packed: None,
+        allow_git_commit: false,
+    }
+}
