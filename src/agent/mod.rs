@@ -4,20 +4,20 @@
 //! [`crate::protocol::Op`]s and [`crate::protocol::Event`]s.
 
 mod allow_rule;
-pub mod always_allow;
+pub(crate) mod always_allow;
 mod call;
-pub mod loop_guard;
-pub mod mcp_permissions;
+pub(crate) mod loop_guard;
+pub(crate) mod mcp_permissions;
 mod mcp_servers;
-pub mod model_switch;
-pub mod packed_context;
+pub(crate) mod model_switch;
+pub(crate) mod packed_context;
 pub mod permissions;
 mod read_only_command;
 mod session_log;
-pub mod shell_command;
+pub(crate) mod shell_command;
 pub mod system_prompt;
 mod turn;
-pub mod undo;
+pub(crate) mod undo;
 
 use std::path::PathBuf;
 use std::sync::Arc;

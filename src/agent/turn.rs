@@ -432,7 +432,7 @@ impl Agent {
         for ev in parsed {
             match ev {
                 ParseEvent::MalformedCall { raw, error } => {
-                    let recorded = malformed_call(&raw, &error);
+                    let recorded = malformed_call(&raw);
                     parts.push(ModelPart::ToolCall(recorded.clone()));
                     calls.push(ModelCall::Malformed {
                         recorded,
@@ -640,9 +640,10 @@ fn coalesce(parts: Vec<ModelPart>) -> Vec<ModelPart> {
 /// The name recorded for a malformed call whose name cannot be read.
 const MALFORMED: &str = "malformed_call";
 
-/// The call recorded for a malformed one: the name after `call:` up to `{` when it looks like a
-/// name, and the raw text and error kept for the error result.
-fn malformed_call(raw: &str, error: &str) -> ToolCall {
+/// The call recorded in the conversation for a malformed one: the name after `call:` up to `{`
+/// when it looks like a name, and no arguments. The raw text and the parse error travel in
+/// [`ModelCall::Malformed`] and reach the model in the call's error result.
+fn malformed_call(raw: &str) -> ToolCall {
     let name = raw
         .trim()
         .strip_prefix("call:")
@@ -651,7 +652,7 @@ fn malformed_call(raw: &str, error: &str) -> ToolCall {
         .unwrap_or(MALFORMED);
     ToolCall {
         name: name.to_string(),
-        arguments: serde_json::json!({ "__malformed": { "raw": raw, "error": error } }),
+        arguments: serde_json::json!({}),
     }
 }
 

@@ -16,19 +16,9 @@ pub struct ReusePlan {
 }
 
 impl Ledger {
-    /// The cached tokens.
-    pub fn tokens(&self) -> &[u32] {
-        &self.tokens
-    }
-
     /// Number of cached tokens (= the next position).
     pub fn len(&self) -> usize {
         self.tokens.len()
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty()
     }
 
     /// Records a token decoded at the next position.

@@ -5,21 +5,21 @@
 //! keeps long prefixes on disk ([`state_cache`]). [`ReplayBackend`] streams recorded raw model
 //! output instead, so the agent, tools and UI are tested deterministically without weights.
 
-pub mod bench;
+pub(crate) mod bench;
 pub mod cache_command;
-pub mod config;
-pub mod error;
-pub mod ledger;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod ledger;
 pub mod llama;
-pub mod memory;
-pub mod model_file;
-pub mod model_info;
-pub mod prompt_pieces;
-pub mod replay;
-pub mod request;
-pub mod scripted;
+pub(crate) mod memory;
+pub(crate) mod model_file;
+pub(crate) mod model_info;
+pub(crate) mod prompt_pieces;
+pub(crate) mod replay;
+pub(crate) mod request;
+pub(crate) mod scripted;
 pub mod state_cache;
-pub mod utf8_stream;
+pub(crate) mod utf8_stream;
 
 pub use config::{EngineConfig, KvCacheKind};
 pub use error::EngineError;

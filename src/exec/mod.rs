@@ -2,13 +2,13 @@
 
 pub mod bench_command;
 pub mod debug_command;
-pub mod diff_input;
+pub(crate) mod diff_input;
 pub mod exit_code;
-pub mod headless;
-pub mod long_window_bench;
-pub mod patch_workspace;
+pub(crate) mod headless;
+pub(crate) mod long_window_bench;
+pub(crate) mod patch_workspace;
 pub mod print_command;
 pub mod review_command;
-pub mod review_findings;
-pub mod signals;
-pub mod stdin_input;
+pub(crate) mod review_findings;
+pub(crate) mod signals;
+pub(crate) mod stdin_input;

@@ -23,22 +23,22 @@
 
 #[cfg(test)]
 mod append_only;
-pub mod call;
+pub(crate) mod call;
 #[cfg(test)]
 mod conformance;
-pub mod conversation;
-pub mod declaration;
-pub mod grammar;
-pub mod openai;
-pub mod parse;
+pub(crate) mod conversation;
+pub(crate) mod declaration;
+pub(crate) mod grammar;
+pub(crate) mod openai;
+pub(crate) mod parse;
 #[cfg(test)]
 mod parse_fuzz;
-pub mod render;
-pub mod schema;
-pub mod sink;
-pub mod tags;
-pub mod template;
-pub mod value;
+pub(crate) mod render;
+pub(crate) mod schema;
+pub(crate) mod sink;
+pub(crate) mod tags;
+pub(crate) mod template;
+pub(crate) mod value;
 
 pub use conversation::{
     Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn, UserTurn,

@@ -73,7 +73,7 @@ use crate::gemma::conversation::{
     Conversation, ModelPart, ModelTurn, ToolCall, ToolResponse, Turn,
 };
 use crate::gemma::declaration::{ToolDeclaration, declaration};
-use crate::gemma::tags::{CHANNEL_CLOSE, CHANNEL_OPEN, STRING_DELIM};
+use crate::gemma::tags::{CHANNEL_CLOSE, CHANNEL_OPEN};
 use crate::gemma::value::{NotationOut, sorted_keys, write_template_value};
 
 /// Which of Google's two templates to follow.
@@ -424,15 +424,6 @@ pub fn strip_thinking(text: &str) -> String {
     result.trim().to_string()
 }
 
-/// Whether any content range of `rendered` contains text that a tokenizer
-/// with special-token parsing would read as a control token.
-pub fn content_has_control_tags(rendered: &Rendered) -> bool {
-    rendered.content.iter().any(|range| {
-        let text = &rendered.text[range.clone()];
-        crate::gemma::tags::contains_tag(text) || text.contains(STRING_DELIM)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,7 +592,6 @@ mod tests {
             .map(|r| &rendered.text[r.clone()])
             .collect();
         assert_eq!(pieces, ["say <|turn>", "x<|\"|>y"]);
-        assert!(content_has_control_tags(&rendered));
     }
 
     #[test]

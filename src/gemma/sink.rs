@@ -35,11 +35,6 @@ impl Sink {
         }
     }
 
-    /// Whether nothing has been received since the last flush.
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
-    }
-
     /// Takes `text` and returns what can be emitted now.
     pub fn push(&mut self, text: &str) -> String {
         self.pending.push_str(text);

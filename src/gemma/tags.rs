@@ -130,6 +130,7 @@ fn match_unused(rest: &str) -> TagMatch {
 }
 
 /// Whether `text` contains a complete control tag anywhere.
+#[cfg(test)]
 pub fn contains_tag(text: &str) -> bool {
     find_tag(text).is_some()
 }
@@ -141,13 +142,6 @@ pub fn find_tag(text: &str) -> Option<(usize, usize)> {
             TagMatch::Complete(len) => Some((i, len)),
             _ => None,
         })
-}
-
-/// Start of the suffix of `text` that is a proper prefix of a tag, if any
-/// (tags contain a single `<`, so only the last `<` can start one).
-pub fn partial_tag_start(text: &str) -> Option<usize> {
-    let i = text.rfind('<')?;
-    (match_tag(&text[i..]) == TagMatch::Prefix).then_some(i)
 }
 
 #[cfg(test)]
@@ -179,9 +173,5 @@ mod tests {
     fn finds_tags_and_partial_suffixes() {
         assert_eq!(find_tag("a < b <eos> c"), Some((6, 5)));
         assert!(!contains_tag("Vec<String> <|tu"));
-        assert_eq!(partial_tag_start("abc <|tool_ca"), Some(4));
-        assert_eq!(partial_tag_start("a<x"), None);
-        assert_eq!(partial_tag_start("a<b"), Some(1));
-        assert_eq!(partial_tag_start("x <|turn>"), None);
     }
 }

@@ -144,6 +144,7 @@ pub fn probe(template_src: &str, variant: Variant) -> Result<Option<ProbeMismatc
 
 /// The variant a template behaves like (26B/31B add an empty thought channel
 /// to the generation prompt when thinking is off).
+#[cfg(test)]
 pub fn detect_variant(template_src: &str) -> Result<Variant, TemplateError> {
     let template = ChatTemplate::new(template_src)?;
     let mut conv = Conversation::default();

@@ -212,7 +212,9 @@ fn path_label(path: &str) -> String {
     }
 }
 
-/// Reads canonical Gemma notation (the whole text must be one value).
+/// Reads canonical Gemma notation (the whole text must be one value); the tests read rendered
+/// values back with it.
+#[cfg(test)]
 pub fn parse_notation(text: &str) -> Result<Value, ValueError> {
     let mut parser = NotationParser::new(text, true);
     let value = parser.value(None, Context::Top)?;

@@ -8,7 +8,6 @@
 //! user's cache dir `gem/mcp`), never to the screen; gem's own notes about a server (why it
 //! failed, schema simplifications) go to the same file.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -537,16 +536,4 @@ async fn connect(
 /// harmless: the first one stays).
 fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Server names → tools, for tests and listings.
-pub fn tool_map(manager: &McpManager) -> BTreeMap<String, Vec<String>> {
-    manager
-        .states()
-        .into_iter()
-        .map(|(name, _)| {
-            let tools = manager.tools(&name).into_iter().map(|t| t.name).collect();
-            (name, tools)
-        })
-        .collect()
 }

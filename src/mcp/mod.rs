@@ -14,14 +14,14 @@
 
 mod children;
 pub mod command;
-pub mod config;
-pub mod config_edit;
+pub(crate) mod config;
+pub(crate) mod config_edit;
 mod error;
-pub mod manager;
-pub mod names;
-pub mod result;
-pub mod schema_notes;
-pub mod tool;
+pub(crate) mod manager;
+pub(crate) mod names;
+pub(crate) mod result;
+pub(crate) mod schema_notes;
+pub(crate) mod tool;
 
 use std::path::Path;
 use std::sync::Arc;

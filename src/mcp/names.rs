@@ -30,11 +30,6 @@ pub fn is_mcp(name: &str) -> bool {
     name.starts_with(PREFIX)
 }
 
-/// The server part of an MCP tool name.
-pub fn server_of(name: &str) -> Option<&str> {
-    name.strip_prefix(PREFIX)?.split_once("__").map(|(s, _)| s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,7 +39,5 @@ mod tests {
         assert_eq!(tool_name("test", "add"), "mcp__test__add");
         assert_eq!(tool_name("fs", "read.file/v2"), "mcp__fs__read_file_v2");
         assert!(is_mcp("mcp__fs__x") && !is_mcp("shell"));
-        assert_eq!(server_of("mcp__fs__read__file"), Some("fs"));
-        assert_eq!(server_of("shell"), None);
     }
 }

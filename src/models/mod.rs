@@ -4,26 +4,26 @@
 //! [`machine`]), which one gem uses when none is given ([`default_model`]), the aliases
 //! `gem pull` takes ([`aliases`]), `gem models` ([`command`]) and `gem pull` itself ([`pull`]).
 
-pub mod aliases;
-pub mod bundled;
+pub(crate) mod aliases;
+pub(crate) mod bundled;
 pub mod catalog;
 pub mod command;
-pub mod default_model;
+pub(crate) mod default_model;
 pub mod discover;
 pub mod fit;
-pub mod hf_cache;
-pub mod llama_cache;
-pub mod lm_studio;
+pub(crate) mod hf_cache;
+pub(crate) mod llama_cache;
+pub(crate) mod lm_studio;
 pub mod machine;
-pub mod ollama;
-pub mod pick_files;
-pub mod pull;
-pub mod pull_cache;
+pub(crate) mod ollama;
+pub(crate) mod pick_files;
+pub(crate) mod pull;
+pub(crate) mod pull_cache;
 pub mod pull_command;
-pub mod pull_error;
-pub mod pull_hub;
-pub mod pull_progress;
-pub mod pull_progress_bar;
-pub mod pull_progress_json;
-pub mod pull_spec;
-pub mod pull_transfer;
+pub(crate) mod pull_error;
+pub(crate) mod pull_hub;
+pub(crate) mod pull_progress;
+pub(crate) mod pull_progress_bar;
+pub(crate) mod pull_progress_json;
+pub(crate) mod pull_spec;
+pub(crate) mod pull_transfer;

@@ -132,11 +132,6 @@ impl Hub {
         &self.config
     }
 
-    /// The hf-hub cache handle of `repo` (blob, snapshot and ref paths).
-    pub fn cache_repo(&self, repo: &str) -> hf_hub::CacheRepo {
-        Cache::new(self.config.cache_dir.clone()).model(repo.to_string())
-    }
-
     /// The agent transfers go through (no status-as-error: the caller reads every status).
     pub fn agent(&self) -> &ureq::Agent {
         &self.agent

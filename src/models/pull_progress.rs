@@ -84,13 +84,6 @@ pub trait PullProgress {
     fn event(&mut self, event: &PullEvent);
 }
 
-/// Drops every event.
-pub struct NoProgress;
-
-impl PullProgress for NoProgress {
-    fn event(&mut self, _event: &PullEvent) {}
-}
-
 impl<F: FnMut(&PullEvent)> PullProgress for F {
     fn event(&mut self, event: &PullEvent) {
         self(event)

@@ -59,6 +59,7 @@ impl PullSpec {
     }
 
     /// The spec as the user would type it again (`ORG/REPO:QUANT`).
+    #[cfg(test)]
     pub fn display(&self) -> String {
         match &self.quant {
             Some(q) => format!("{}:{q}", self.repo),

@@ -187,7 +187,7 @@ pub fn transfer(job: &TransferJob, progress: &mut dyn PullProgress) -> Result<St
         .file
         .sync_all()
         .map_err(|e| PullError::io("writing", job.partial, e))?;
-    let actual = hex(&partial.hasher.finalize_reset());
+    let actual = hex::encode(partial.hasher.finalize_reset());
     if let Some(expected) = job.sha256
         && actual != expected
     {
@@ -321,11 +321,6 @@ fn pause(cancel: &AtomicBool, total: Duration) -> bool {
     !cancel.load(Ordering::Relaxed)
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Whether `etag` is a sha256 (64 hex digits), as LFS file ETags are.
 pub fn is_sha256(etag: &str) -> bool {
     etag.len() == 64 && etag.bytes().all(|b| b.is_ascii_hexdigit())
@@ -346,6 +341,5 @@ mod tests {
     fn sha256_etags_are_recognised() {
         assert!(is_sha256(&"a".repeat(64)));
         assert!(!is_sha256("abc"));
-        assert_eq!(hex(&[0, 255, 16]), "00ff10");
     }
 }

@@ -1,7 +1,6 @@
 //! Content hashes: the pack's fingerprint and per-file digests for change detection.
 
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -24,24 +23,6 @@ pub fn pack_fingerprint<'a>(
     hasher.update((map.len() as u64).to_le_bytes());
     hasher.update(map.as_bytes());
     hex::encode(hasher.finalize())
-}
-
-/// The included files of `packed` whose content differs on disk now, in pack order.
-///
-/// A file that was deleted or became unreadable counts as changed; the caller decides whether
-/// to re-send it or to say it is gone.
-pub fn changed_since(packed: &super::PackedRepo, root: &Path) -> Vec<PathBuf> {
-    packed
-        .included
-        .iter()
-        .filter(|rel_path| {
-            let now = std::fs::read(root.join(rel_path))
-                .ok()
-                .map(|bytes| sha256_hex(&bytes));
-            now.as_ref() != packed.digests.get(*rel_path)
-        })
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! [`pack`] walks a project, keeps the text files worth reading, and renders them into one
 //! block ordered for KV-cache stability (oldest modification first). When the project exceeds
 //! the token budget, the most relevant files stay whole and the rest are summarised in a repo
-//! map of paths and top-level symbols. [`changed_since`] tells which packed files were edited
-//! afterwards, so they can be re-sent at the end of the conversation.
+//! map of paths and top-level symbols. Each packed file's digest lets the agent tell which
+//! were edited afterwards, so they can be re-sent at the end of the conversation.
 
 mod classify;
 mod error;
@@ -19,9 +19,7 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-pub use classify::SkipReason;
 pub use error::PackError;
-pub use fingerprint::changed_since;
-pub use pack::{PackOptions, PackedRepo, TokenCounter, pack, thousands};
+pub use pack::{PackOptions, PackedRepo, pack, thousands};
 pub use render::{display_path, render_file_block};
-pub use stats::{PackStats, pack_stats};
+pub use stats::pack_stats;

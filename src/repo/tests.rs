@@ -1,5 +1,6 @@
 //! End-to-end tests of packing real directory trees.
 
+use super::classify::SkipReason;
 use super::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -282,25 +283,6 @@ fn fingerprint_is_stable_until_a_file_changes() {
 
     write(root, "b.txt", "beta!\n", 2);
     assert_ne!(first.fingerprint, pack_all(root).fingerprint);
-}
-
-#[test]
-fn changed_since_reports_edited_and_deleted_files_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    write(root, "same.txt", "unchanged\n", 1);
-    write(root, "edit.txt", "before\n", 2);
-    write(root, "gone.txt", "soon deleted\n", 3);
-    let packed = pack_all(root);
-    assert!(changed_since(&packed, root).is_empty());
-
-    write(root, "edit.txt", "after\n", 2);
-    fs::remove_file(root.join("gone.txt")).unwrap();
-    write(root, "new.txt", "not packed\n", 4);
-    assert_eq!(
-        paths(&changed_since(&packed, root)),
-        ["edit.txt", "gone.txt"]
-    );
 }
 
 #[test]

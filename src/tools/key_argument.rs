@@ -27,7 +27,7 @@ const MAX_CHARS: usize = 160;
 pub fn key_argument(arguments: &Value) -> String {
     let Some(object) = arguments.as_object() else {
         return match arguments {
-            Value::String(s) => first_line(s),
+            Value::String(s) => one_line(s),
             Value::Null => String::new(),
             other => truncate(&other.to_string()),
         };
@@ -38,7 +38,7 @@ pub fn key_argument(arguments: &Value) -> String {
         .or_else(|| object.values().find(|v| v.is_string()))
         .or_else(|| object.values().next());
     match value {
-        Some(Value::String(s)) => first_line(s),
+        Some(Value::String(s)) => one_line(s),
         Some(Value::Array(items)) => truncate(
             &items
                 .iter()
@@ -52,13 +52,10 @@ pub fn key_argument(arguments: &Value) -> String {
 }
 
 /// The first line of `text`, with `…` when more follows.
-fn first_line(text: &str) -> String {
-    let mut lines = text.trim().lines();
-    let first = lines.next().unwrap_or("");
-    if lines.next().is_some() {
-        truncate(&format!("{first} …"))
-    } else {
-        truncate(first)
+fn one_line(text: &str) -> String {
+    match crate::first_line::first_line(text) {
+        (first, true) => truncate(&format!("{first} …")),
+        (first, false) => truncate(first),
     }
 }
 

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wait_timeout::ChildExt;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -26,8 +28,8 @@ const DEFAULT_TIMEOUT_SECS: u64 = 120;
 const MAX_TIMEOUT_SECS: u64 = 600;
 /// Bytes kept from the start and from the end of each of stdout and stderr.
 const KEEP_BYTES: usize = 10_000;
-/// How often the command is checked for exit, timeout and cancel.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// How often a running command is checked for cancellation.
+const CANCEL_CHECK: Duration = Duration::from_millis(50);
 /// How long to wait for the output pipes to close once the processes are gone.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -157,19 +159,21 @@ fn execute(
     Ok((render(&stdout.0), render(&stderr.0), ending))
 }
 
-/// Polls until the command exits, times out or is cancelled (killing its group then).
+/// Waits until the command exits, times out or is cancelled (killing its group then). The wait
+/// wakes on the child's exit at once (`wait-timeout` listens for SIGCHLD, chaining any earlier
+/// handler such as tokio's); the cancellation flag is checked every [`CANCEL_CHECK`].
 fn wait(ctx: &ToolContext, child: &mut Child, timeout: Duration) -> std::io::Result<Ending> {
-    let start = Instant::now();
+    let deadline = Instant::now() + timeout;
     loop {
-        if let Some(status) = child.try_wait()? {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(status) = child.wait_timeout(left.min(CANCEL_CHECK))? {
             return Ok(Ending::Exited(status));
         }
         let ending = if ctx.is_cancelled() {
             Ending::Cancelled
-        } else if start.elapsed() >= timeout {
+        } else if Instant::now() >= deadline {
             Ending::TimedOut
         } else {
-            thread::sleep(POLL_INTERVAL);
             continue;
         };
         kill_group(child);

@@ -792,12 +792,12 @@ impl App {
             KeyCode::Home if ctrl => {
                 let (width, height) = self.transcript_geometry();
                 let total = self.transcript.total_height(width, &self.render_ctx());
-                self.transcript.scroll.to_top(total, height);
+                self.transcript.scroll.scroll_to_top(total, height);
             }
             KeyCode::End
                 if ctrl || (self.composer.is_empty() && !self.transcript.scroll.is_following()) =>
             {
-                self.transcript.scroll.to_bottom()
+                self.transcript.scroll.scroll_to_bottom()
             }
             KeyCode::Home => self.composer.move_home(),
             KeyCode::End => self.composer.move_end(),
@@ -815,11 +815,11 @@ impl App {
             KeyCode::PageUp => self.scroll_up(self.page()),
             KeyCode::PageDown => self.scroll_down(self.page()),
             KeyCode::Esc if self.busy == Some(BusyKind::Turn) => {
-                self.transcript.scroll.to_bottom();
+                self.transcript.scroll.scroll_to_bottom();
                 self.status.hint = Some("interrupting… (queued messages still go next)".into());
                 return vec![Action::Send(Op::Interrupt)];
             }
-            KeyCode::Esc => self.transcript.scroll.to_bottom(),
+            KeyCode::Esc => self.transcript.scroll.scroll_to_bottom(),
             _ => {}
         }
         Vec::new()
@@ -857,7 +857,7 @@ impl App {
         }
         let text = self.composer.submit();
         self.popup_dismissed = None;
-        self.transcript.scroll.to_bottom();
+        self.transcript.scroll.scroll_to_bottom();
         if let Some(command) = parse_command(&text) {
             return self.run_command(command);
         }

@@ -62,7 +62,7 @@ pub fn history_cells(conversation: &Conversation) -> Vec<CellKind> {
                                 continue;
                             };
                             if let Some(CellKind::Tool(tool)) = cells.get_mut(index) {
-                                tool.summary = first_line(&text);
+                                tool.summary = summary_line(&text);
                                 tool.output = text.chars().take(MAX_OUTPUT_CHARS).collect();
                             }
                         }
@@ -75,13 +75,8 @@ pub fn history_cells(conversation: &Conversation) -> Vec<CellKind> {
 }
 
 /// The first non-empty line of `text`, at most 80 characters.
-fn first_line(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    super::format::truncate_chars(line, 80)
+fn summary_line(text: &str) -> String {
+    super::format::truncate_chars(crate::first_line::first_line(text).0, 80)
 }
 
 #[cfg(test)]

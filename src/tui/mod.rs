@@ -3,36 +3,36 @@
 //!
 //! State ([`App`]) is separate from drawing ([`render`]); [`run`] owns the terminal and the loop.
 
-pub mod app;
-pub mod approval;
-pub mod cells;
-pub mod commands;
-pub mod composer;
-pub mod diff;
-pub mod files;
-pub mod first_run;
-pub mod format;
-pub mod fuzzy;
-pub mod highlight;
-pub mod history;
+pub(crate) mod app;
+pub(crate) mod approval;
+pub(crate) mod cells;
+pub(crate) mod commands;
+pub(crate) mod composer;
+pub(crate) mod diff;
+pub(crate) mod files;
+pub(crate) mod first_run;
+pub(crate) mod format;
+pub(crate) mod fuzzy;
+pub(crate) mod highlight;
+pub(crate) mod history;
 pub mod launch;
-pub mod markdown;
-pub mod mcp_view;
-pub mod mentions;
-pub mod model_list;
-pub mod picker;
-pub mod popup;
-pub mod render;
-pub mod run;
-pub mod sanitize;
-pub mod scroll;
-pub mod session_list;
-pub mod status;
+pub(crate) mod markdown;
+pub(crate) mod mcp_view;
+pub(crate) mod mentions;
+pub(crate) mod model_list;
+pub(crate) mod picker;
+pub(crate) mod popup;
+pub(crate) mod render;
+pub(crate) mod run;
+pub(crate) mod sanitize;
+pub(crate) mod scroll;
+pub(crate) mod session_list;
+pub(crate) mod status;
 mod terminal;
-pub mod theme;
-pub mod transcript;
-pub mod type_ahead;
-pub mod wrap;
+pub(crate) mod theme;
+pub(crate) mod transcript;
+pub(crate) mod type_ahead;
+pub(crate) mod wrap;
 
 #[cfg(test)]
 mod view_tests;

@@ -54,13 +54,13 @@ impl Scroll {
     }
 
     /// Jumps to the first line.
-    pub fn to_top(&mut self, total: usize, height: usize) {
+    pub fn scroll_to_top(&mut self, total: usize, height: usize) {
         self.top = 0;
         self.follow = total <= height;
     }
 
     /// Jumps to the bottom and follows the stream.
-    pub fn to_bottom(&mut self) {
+    pub fn scroll_to_bottom(&mut self) {
         self.follow = true;
     }
 }
@@ -107,9 +107,9 @@ mod tests {
         let mut scroll = Scroll::default();
         scroll.up(3, 5, 10);
         assert!(scroll.is_following());
-        scroll.to_top(100, 10);
+        scroll.scroll_to_top(100, 10);
         assert_eq!(scroll.top(100, 10), 0);
-        scroll.to_bottom();
+        scroll.scroll_to_bottom();
         assert_eq!(scroll.top(100, 10), 90);
     }
 }

@@ -62,6 +62,7 @@ impl SessionList {
     }
 
     /// The filter typed so far.
+    #[cfg(test)]
     pub fn query(&self) -> &str {
         &self.query
     }

@@ -50,13 +50,6 @@ impl TypeAhead {
         true
     }
 
-    /// Whether the overlay still ignores keys at `now` (for the footer's hint).
-    pub fn is_holding(&self, now: Instant) -> bool {
-        self.shown_at
-            .is_some_and(|shown| now.saturating_duration_since(shown) < GRACE)
-            || (self.typing_through && self.in_burst(now))
-    }
-
     fn in_burst(&self, now: Instant) -> bool {
         self.last_key
             .is_some_and(|at| now.saturating_duration_since(at) < BURST_GAP)
@@ -77,7 +70,7 @@ mod tests {
         let mut guard = TypeAhead::default();
         guard.overlay_shown(t0);
         assert!(!guard.overlay_takes_key(t0 + ms(100)));
-        assert!(guard.is_holding(t0 + ms(399)));
+        assert!(!guard.overlay_takes_key(t0 + ms(399)));
         assert!(guard.overlay_takes_key(t0 + ms(800)));
     }
 

@@ -2,7 +2,7 @@
 
 mod control_tokens;
 mod load;
-pub mod logs;
+pub(crate) mod logs;
 mod sampler;
 mod worker;
 
