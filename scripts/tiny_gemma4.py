@@ -3,9 +3,11 @@
 
 The file runs through llama.cpp's real Gemma 4 graph (per-layer embeddings,
 interleaved sliding/full attention with different head sizes, proportional
-RoPE, Q/K/V norms, logit softcap, optional KV sharing) and keeps Gemma 4's
-control tokens at their real ids, but is only a few MB and its text is noise.
-The same arguments always give a byte-identical file.
+RoPE, Q/K/V norms, logit softcap, optional KV sharing) with Gemma 4's real
+tokenizer (the 262,144-token BPE vocabulary, `tokenizer.ggml.model = gemma4`),
+but its text is noise. The two vocabulary-sized tables (token and per-layer
+embeddings) are stored as Q4_0 so a file stays near 35 MB. The same arguments
+always give a byte-identical file.
 
 Requirements (pinned; Python 3.11):
     python3 -m pip install gguf==0.19.0 numpy==2.4.6
@@ -16,9 +18,8 @@ Usage:
         [--template chat_template.jinja] [--seed N]
 
 `--vocab` is llama.cpp's vocab-only `ggml-vocab-gemma-4.gguf` (see
-scripts/fetch-gemma4-vocab); ids 0-493 (special tokens, newline and space
-runs, HTML tags, byte tokens) are copied text-and-type from it. The rest of
-the vocabulary is a few hundred ordinary SentencePiece pieces built here.
+scripts/fetch-gemma4-vocab); its tokenizer (tokens, scores, types, merges,
+special ids) is copied whole, its chat template never.
 `--template` is required by (and only used by) the `with-template` variant.
 Facts behind the layout: shared/design/tiny-gemma4.md.
 """
@@ -38,13 +39,8 @@ import gguf
 
 DEFAULT_SEED = 20260401
 
-# Ids [0, REAL_VOCAB_PREFIX) come from the real Gemma 4 vocabulary; the last
-# of them is the byte token <0xFF> (id 493).
-REAL_VOCAB_PREFIX = 494
-
-# SentencePiece piece for a space.
-SPACE = "\u2581"
-
+# Gemma 4's vocabulary size.
+VOCAB_SIZE = 262_144
 
 @dataclass(frozen=True)
 class Shape:
@@ -53,14 +49,14 @@ class Shape:
     name: str
     pattern: str  # one letter per layer: S = sliding window, F = full attention
     shared_kv_layers: int = 0
-    n_embd: int = 128
+    n_embd: int = 64
     n_head: int = 4
     n_head_kv_swa: int = 2
     n_head_kv_full: int = 1
     head_dim_swa: int = 32
     head_dim_full: int = 64
     n_ff: int = 256
-    n_embd_per_layer: int = 32  # 0 turns per-layer embeddings off
+    n_embd_per_layer: int = 16  # 0 turns per-layer embeddings off; P x layers: a multiple of 32
     sliding_window: int = 32
     context_length: int = 8192
     final_logit_softcap: float = 30.0
@@ -81,26 +77,6 @@ VARIANTS: dict[str, Shape] = {
     "with-template": replace(BASE, name="tiny-gemma4-random-with-template",
                              with_template=True),
 }
-
-# Ordinary vocabulary: words common in English prose, code and tool calls.
-# Each word enters as "▁word" and "word" together with all their prefixes,
-# so llama.cpp's SentencePiece merge loop can always build the whole word.
-WORDS = """
-the to of and is in it you that for on with as be this are not have
-hello world model user system tool call response name arguments true false
-null think thought json function get weather city value result error ok
-yes no answer quick brown fox jumps over lazy dog file path line read write
-edit run bash command test build cargo git diff search find grep list string
-number object array type return if else let fn pub use mod struct impl def
-import from class self print main src new add fix done
-""".split()
-
-# Pieces without a space form: punctuation runs frequent in code and JSON.
-SYMBOL_PIECES = """
-() {} [] (); {}, ], ": ", ":" ":{ }} ]] :: -> => == != <= >= && || // /* */
-## ### ``` ** __ ... .. ., ,\n .\n :\n {\n }\n
-""".split()
-
 
 def fail(message: str) -> None:
     """Print an error and exit with status 1."""
@@ -159,12 +135,30 @@ class _Cursor:
             self.pos += struct.calcsize(self._SCALAR[value_type])
 
 
-def read_real_vocab_prefix(path: Path, count: int) -> tuple[list[str], list[int]]:
-    """Return text and type of the first `count` tokens of a GGUF vocabulary.
+@dataclass(frozen=True)
+class Tokenizer:
+    """The tokenizer key/values of the real Gemma 4 vocabulary."""
+
+    tokens: list[str]
+    scores: list[float]
+    types: list[int]
+    merges: list[str]
+
+
+TOKENIZER_ARRAYS = {
+    gguf.Keys.Tokenizer.LIST: "tokens",
+    gguf.Keys.Tokenizer.SCORES: "scores",
+    gguf.Keys.Tokenizer.TOKEN_TYPE: "types",
+    gguf.Keys.Tokenizer.MERGES: "merges",
+}
+
+
+def read_tokenizer(path: Path) -> Tokenizer:
+    """Read the tokenizer arrays of a GGUF vocabulary.
 
     gguf.GGUFReader would do, but it builds a record for each of the file's
     ~780k strings (262k tokens, 515k merges) and takes about 40 s here; this
-    walks the metadata once, keeps what it needs and stops (well under 1 s).
+    walks the metadata once and keeps the four arrays (a few seconds).
     The layout is the GGUF v2/v3 one that gguf's reader and writer implement.
     """
     data = path.read_bytes()
@@ -176,96 +170,46 @@ def read_real_vocab_prefix(path: Path, count: int) -> tuple[list[str], list[int]
         raise ValueError(f"unsupported GGUF version {version}")
     cur.take("Q")  # tensor count
     kv_count = cur.take("Q")
-    wanted = {gguf.Keys.Tokenizer.LIST: None, gguf.Keys.Tokenizer.TOKEN_TYPE: None}
+    found: dict[str, list] = {}
+    model = None
     for _ in range(kv_count):
         key = cur.string().decode("utf-8")
         value_type = cur.take("I")
-        if key in wanted:
+        if key in TOKENIZER_ARRAYS:
             if value_type != gguf.GGUFValueType.ARRAY:
                 raise ValueError(f"{key} is not an array")
-            wanted[key] = cur.array(keep=count)
-            if all(v is not None for v in wanted.values()):
-                break
+            found[TOKENIZER_ARRAYS[key]] = cur.array(keep=1 << 40)
+        elif key == gguf.Keys.Tokenizer.MODEL and value_type == gguf.GGUFValueType.STRING:
+            model = cur.string().decode("utf-8")
         else:
             cur.skip_value(value_type)
-    tokens = wanted[gguf.Keys.Tokenizer.LIST]
-    types = wanted[gguf.Keys.Tokenizer.TOKEN_TYPE]
-    if tokens is None or types is None:
-        raise ValueError("no tokenizer.ggml.tokens / token_type arrays")
-    if len(tokens) < count or len(types) < count:
-        raise ValueError(f"vocabulary has fewer than {count} tokens")
-    return [t.decode("utf-8") for t in tokens], [int(t) for t in types]
+    missing = sorted(set(TOKENIZER_ARRAYS.values()) - set(found))
+    if missing:
+        raise ValueError(f"no tokenizer {', '.join(missing)} array")
+    if model != "gemma4":
+        raise ValueError(f"tokenizer model is {model!r}, not 'gemma4'")
+    return Tokenizer(
+        tokens=[t.decode("utf-8") for t in found["tokens"]],
+        scores=[float(x) for x in found["scores"]],
+        types=[int(x) for x in found["types"]],
+        merges=[m.decode("utf-8") for m in found["merges"]],
+    )
 
 
-def check_real_prefix(texts: list[str], types: list[int]) -> None:
-    """Fail unless the vocabulary prefix looks like Gemma 4's."""
+def check_tokenizer(tok: Tokenizer) -> None:
+    """Fail unless the vocabulary looks like Gemma 4's."""
+    if len(tok.tokens) != VOCAB_SIZE:
+        raise ValueError(f"{len(tok.tokens)} tokens, expected {VOCAB_SIZE}: "
+                         "not the Gemma 4 vocabulary?")
     expected = {0: "<pad>", 1: "<eos>", 2: "<bos>", 3: "<unk>", 46: "<|tool>",
                 48: "<|tool_call>", 105: "<|turn>", 106: "<turn|>",
                 107: "\n", 238: "<0x00>", 493: "<0xFF>"}
     for token_id, text in expected.items():
-        if texts[token_id] != text:
-            raise ValueError(f"token {token_id} is {texts[token_id]!r}, "
+        if tok.tokens[token_id] != text:
+            raise ValueError(f"token {token_id} is {tok.tokens[token_id]!r}, "
                              f"expected {text!r}: not the Gemma 4 vocabulary?")
-    if types[1] != gguf.TokenType.CONTROL or types[238] != gguf.TokenType.BYTE:
+    if tok.types[1] != gguf.TokenType.CONTROL or tok.types[238] != gguf.TokenType.BYTE:
         raise ValueError("unexpected token types: not the Gemma 4 vocabulary?")
-
-
-def ordinary_pieces() -> list[str]:
-    """The ordinary pieces, most frequent first, without duplicates."""
-    pieces: list[str] = [SPACE, "\t"]
-    pieces += [chr(c) for c in range(0x21, 0x7F)]
-    for word in WORDS:
-        for form in (SPACE + word, word):
-            pieces += [form[:n] for n in range(2, len(form) + 1)]
-    for piece in SYMBOL_PIECES:
-        text = piece.replace("\\n", "\n")
-        pieces += [text[:n] for n in range(2, len(text) + 1)]
-    seen: set[str] = set()
-    unique = []
-    for piece in pieces:
-        if piece not in seen:
-            seen.add(piece)
-            unique.append(piece)
-    return unique
-
-
-def build_vocab(real_texts: list[str], real_types: list[int]
-                ) -> tuple[list[str], list[float], list[int]]:
-    """Tokens, scores and types of the tiny SentencePiece vocabulary."""
-    tokens = list(real_texts)
-    types = list(real_types)
-    scores = []
-    for text, token_type in zip(real_texts, real_types):
-        # Byte tokens and the newline/space runs (kept mergeable, as code
-        # indentation needs them) score 0; special and unused tokens -1000.
-        runs = token_type == gguf.TokenType.NORMAL and set(text) <= {"\n", SPACE}
-        usable = token_type == gguf.TokenType.BYTE or runs
-        scores.append(0.0 if usable else -1000.0)
-    known = set(tokens)
-    rank = 0
-    for piece in ordinary_pieces():
-        if piece in known:
-            continue
-        known.add(piece)
-        tokens.append(piece)
-        types.append(int(gguf.TokenType.NORMAL))
-        # Zipf-like log-probability: the earlier a piece, the likelier.
-        scores.append(-round(math.log(rank + 2), 4))
-        rank += 1
-    return tokens, scores, types
-
-
-def check_no_special_merge(tokens: list[str], types: list[int]) -> None:
-    """Fail if plain text could merge into a control or user-defined token."""
-    index = set(tokens)
-    special = (gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED)
-    for text, token_type in zip(tokens, types):
-        if token_type not in special:
-            continue
-        for cut in range(1, len(text)):
-            if text[:cut] in index and text[cut:] in index:
-                raise ValueError(f"special token {text!r} is reachable by merging "
-                                 f"{text[:cut]!r} + {text[cut:]!r}")
 
 
 class Weights:
@@ -288,14 +232,12 @@ class Weights:
 LINEAR_STD = 0.1
 
 
-def add_metadata(w: gguf.GGUFWriter, shape: Shape,
-                 vocab: tuple[list[str], list[float], list[int]],
+def add_metadata(w: gguf.GGUFWriter, shape: Shape, tok: Tokenizer,
                  template: str | None) -> None:
     """Write the model and tokenizer key/values (order as in the reference file)."""
     arch = "gemma4"
     swa = [c == "S" for c in shape.pattern]
     head_count_kv = [shape.n_head_kv_swa if s else shape.n_head_kv_full for s in swa]
-    tokens, scores, types = vocab
 
     w.add_type(gguf.GGUFType.MODEL)
     w.add_name(shape.name)
@@ -323,20 +265,26 @@ def add_metadata(w: gguf.GGUFWriter, shape: Shape,
     w.add_value_length_swa(shape.head_dim_swa)
     w.add_final_logit_softcapping(shape.final_logit_softcap)
 
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores(scores)
-    w.add_token_types(types)
+    w.add_tokenizer_model("gemma4")
+    w.add_token_list(tok.tokens)
+    w.add_token_scores(tok.scores)
+    w.add_token_types(tok.types)
+    w.add_token_merges(tok.merges)
     w.add_bos_token_id(2)
     w.add_eos_token_id(1)
     w.add_unk_token_id(3)
     w.add_pad_token_id(0)
     w.add_mask_token_id(4)
     w.add_add_bos_token(True)
-    w.add_add_eos_token(False)
     w.add_add_space_prefix(False)
     if template is not None:
         w.add_chat_template(template)
+
+
+def add_q4_0(w: gguf.GGUFWriter, name: str, values: np.ndarray) -> None:
+    """Write a vocabulary-sized lookup table as Q4_0 (rows a multiple of 32 long)."""
+    kind = gguf.GGMLQuantizationType.Q4_0
+    w.add_tensor(name, gguf.quants.quantize(values.astype(np.float32), kind), raw_dtype=kind)
 
 
 def add_tensors(w: gguf.GGUFWriter, shape: Shape, n_vocab: int, seed: int) -> None:
@@ -346,10 +294,12 @@ def add_tensors(w: gguf.GGUFWriter, shape: Shape, n_vocab: int, seed: int) -> No
     n_layer = len(shape.pattern)
     first_shared = n_layer - shape.shared_kv_layers
 
+    # f16: the table is also the output projection, and a quantized one would quantize the
+    # activations too (Q8_0), enough noise to flip the near-ties of a random model's logits.
     w.add_tensor("token_embd.weight", rnd.matrix(n_vocab, e, 1.0 / math.sqrt(e)))
     if p > 0:
-        w.add_tensor("per_layer_token_embd.weight",
-                     rnd.matrix(n_vocab, p * n_layer, 1.0 / math.sqrt(p)))
+        add_q4_0(w, "per_layer_token_embd.weight",
+                 rnd.matrix(n_vocab, p * n_layer, 1.0 / math.sqrt(p)))
         w.add_tensor("per_layer_model_proj.weight", rnd.matrix(p * n_layer, e, LINEAR_STD))
         w.add_tensor("per_layer_proj_norm.weight", rnd.norm(p))
     if "F" in shape.pattern:
@@ -391,6 +341,8 @@ def check_shape(shape: Shape) -> None:
     """Fail on layouts llama.cpp's gemma4 loader would reject."""
     if not shape.pattern or set(shape.pattern) - {"S", "F"} or "S" not in shape.pattern:
         raise ValueError(f"bad layer pattern {shape.pattern!r}")
+    if shape.n_embd % 32 or (shape.n_embd_per_layer * len(shape.pattern)) % 32:
+        raise ValueError("embedding widths must be multiples of 32 (Q4_0 rows)")
     if shape.shared_kv_layers:
         first_shared = len(shape.pattern) - shape.shared_kv_layers
         if first_shared < 2 or shape.pattern[first_shared - 2:first_shared] != "SF":
@@ -401,16 +353,14 @@ def write_model(out: Path, shape: Shape, vocab_path: Path, template: str | None,
                 seed: int) -> None:
     """Build the model and write it to `out` atomically."""
     check_shape(shape)
-    texts, types = read_real_vocab_prefix(vocab_path, REAL_VOCAB_PREFIX)
-    check_real_prefix(texts, types)
-    tokens, scores, token_types = build_vocab(texts, types)
-    check_no_special_merge(tokens, token_types)
+    tok = read_tokenizer(vocab_path)
+    check_tokenizer(tok)
 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         w = gguf.GGUFWriter(tmp, "gemma4")
-        add_metadata(w, shape, (tokens, scores, token_types), template)
-        add_tensors(w, shape, len(tokens), seed)
+        add_metadata(w, shape, tok, template)
+        add_tensors(w, shape, len(tok.tokens), seed)
         w.write_header_to_file()
         w.write_kv_data_to_file()
         w.write_tensors_to_file(progress=False)

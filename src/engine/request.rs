@@ -16,6 +16,10 @@ pub struct Sampling {
     pub top_k: i32,
     /// Random seed for the distribution sampler.
     pub seed: u32,
+    /// Additive biases on token logits (llama.cpp's logit-bias sampler), applied first:
+    /// `(token id, bias)`; `f32::NEG_INFINITY` bans a token. The tests use it to make a
+    /// random-weight model sample a chosen token now and then.
+    pub logit_bias: Vec<(u32, f32)>,
 }
 
 impl Default for Sampling {
@@ -25,6 +29,7 @@ impl Default for Sampling {
             top_p: 0.95,
             top_k: 64,
             seed: 0,
+            logit_bias: Vec::new(),
         }
     }
 }

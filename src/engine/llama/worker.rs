@@ -12,6 +12,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::logit_bias::LlamaLogitBias;
 
 use super::load::{Loaded, backend};
 use super::sampler::TokenSampler;
@@ -595,6 +596,14 @@ impl<'m> Session<'m> {
         }
         let mut chain = Vec::new();
         let s = &request.sampling;
+        if !s.logit_bias.is_empty() {
+            let biases: Vec<LlamaLogitBias> = s
+                .logit_bias
+                .iter()
+                .map(|&(token, bias)| LlamaLogitBias::new(LlamaToken(token as i32), bias))
+                .collect();
+            chain.push(LlamaSampler::logit_bias(self.model.n_vocab(), &biases));
+        }
         if s.is_greedy() {
             chain.push(LlamaSampler::greedy());
         } else {
@@ -607,7 +616,8 @@ impl<'m> Session<'m> {
             LlamaSampler::chain_simple(chain),
             grammar_sampler,
             self.model.vocab().eos(),
-            s.is_greedy(),
+            // The direct argmax reads raw logits: only for a chain that is greedy alone.
+            s.is_greedy() && s.logit_bias.is_empty(),
         ))
     }
 }
