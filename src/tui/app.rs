@@ -25,7 +25,7 @@ use super::theme::Theme;
 use super::transcript::Transcript;
 use super::type_ahead::TypeAhead;
 use crate::agent::Mode;
-use crate::protocol::{ApprovalDecision, Event, Op, TurnEnd};
+use crate::protocol::{ApprovalDecision, Attachment, Event, Op, TurnEnd};
 
 /// Lines scrolled per mouse wheel step.
 const WHEEL_LINES: usize = 3;
@@ -88,6 +88,8 @@ pub struct App {
     queued: VecDeque<String>,
     turn_text_seen: bool,
     next_shell_id: usize,
+    /// Output of the user's `!commands` since the last message, sent to the model with the next.
+    shell_context: Vec<Attachment>,
     now: Instant,
     size: (u16, u16),
 }
@@ -125,6 +127,7 @@ impl App {
             queued: VecDeque::new(),
             turn_text_seen: false,
             next_shell_id: 0,
+            shell_context: Vec::new(),
             now: Instant::now(),
             size: (80, 24),
         }
@@ -532,13 +535,35 @@ impl App {
     /// Sends the next queued message, if any.
     fn send_queued(&mut self) -> Vec<Action> {
         match self.queued.pop_front() {
-            Some(text) => self.send_user_turn(text),
+            Some(text) => match parse_command(&text) {
+                Some(command) => self.run_command(command),
+                None => self.send_user_turn(text),
+            },
             None => Vec::new(),
         }
     }
 
-    /// Records the output of a `!command`.
-    pub fn shell_finished(&mut self, id: usize, output: String, exit_code: Option<i32>) {
+    /// Records the output of a `!command`; the command and its output go to the model with
+    /// the next message (as Claude Code's `!` does).
+    pub fn shell_finished(
+        &mut self,
+        id: usize,
+        command: &str,
+        output: String,
+        exit_code: Option<i32>,
+    ) {
+        let status = match exit_code {
+            Some(code) => format!("\n[exit code: {code}]"),
+            None => String::new(),
+        };
+        self.shell_context.push(Attachment {
+            label: "shell".into(),
+            content: format!("$ {command}\n{}{status}", output.trim_end()),
+        });
+        self.notice(
+            NoticeLevel::Info,
+            "The command and its output go to the model with your next message",
+        );
         self.transcript.update_where(
             |kind| matches!(kind, CellKind::Shell { id: cell_id, output: None, .. } if *cell_id == id),
             |kind| {
@@ -859,6 +884,14 @@ impl App {
         self.popup_dismissed = None;
         self.transcript.scroll.scroll_to_bottom();
         if let Some(command) = parse_command(&text) {
+            if self.busy.is_some() && matches!(command, Command::Compact(_)) {
+                self.queued.push_back(text);
+                self.notice(
+                    NoticeLevel::Info,
+                    "/compact runs when the current turn ends",
+                );
+                return Vec::new();
+            }
             return self.run_command(command);
         }
         if let Some(command) = text.trim_start().strip_prefix('!') {
@@ -884,7 +917,8 @@ impl App {
     }
 
     fn send_user_turn(&mut self, text: String) -> Vec<Action> {
-        let attachments = mention_attachments(&text, &self.project_root);
+        let mut attachments = std::mem::take(&mut self.shell_context);
+        attachments.extend(mention_attachments(&text, &self.project_root));
         self.push_cell(CellKind::User { text: text.clone() });
         self.start_busy(BusyKind::Turn);
         self.turn_text_seen = false;
@@ -1613,11 +1647,70 @@ mod tests {
                 command: "echo hi".into()
             }]
         );
-        app.shell_finished(0, "hi\n".into(), Some(0));
+        app.shell_finished(0, "echo hi", "hi\n".into(), Some(0));
+        assert!(kinds(&app).iter().any(|kind| matches!(
+            kind,
+            CellKind::Shell { output: Some(out), exit_code: Some(0), .. } if out == "hi\n"
+        )));
         assert!(matches!(
             kinds(&app).last(),
-            Some(CellKind::Shell { output: Some(out), exit_code: Some(0), .. }) if out == "hi\n"
+            Some(CellKind::Notice { text, .. }) if text.contains("go to the model")
         ));
+    }
+
+    #[test]
+    fn shell_output_goes_to_the_model_with_the_next_message_once() {
+        let mut app = app();
+        type_text(&mut app, "!cargo test");
+        app.handle_key(key(KeyCode::Enter));
+        app.shell_finished(0, "cargo test", "1 failed\n".into(), Some(101));
+        type_text(&mut app, "fix it");
+        let actions = app.handle_key(key(KeyCode::Enter));
+        let shell = Attachment {
+            label: "shell".into(),
+            content: "$ cargo test\n1 failed\n[exit code: 101]".into(),
+        };
+        assert_eq!(
+            actions,
+            [Action::Send(Op::UserTurn {
+                text: "fix it".into(),
+                attachments: vec![shell]
+            })]
+        );
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        });
+        type_text(&mut app, "thanks");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::UserTurn {
+                text: "thanks".into(),
+                attachments: vec![]
+            })]
+        );
+    }
+
+    #[test]
+    fn compact_typed_during_a_turn_runs_when_it_ends() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "/compact keep the plan");
+        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("when the current turn ends")
+        ));
+        let actions = app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        });
+        assert_eq!(
+            actions,
+            [Action::Send(Op::Compact {
+                hint: Some("keep the plan".into())
+            })]
+        );
     }
 
     #[test]

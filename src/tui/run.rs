@@ -61,6 +61,7 @@ enum Input {
     Files(Vec<String>),
     ShellDone {
         id: usize,
+        command: String,
         output: String,
         exit_code: Option<i32>,
     },
@@ -194,10 +195,11 @@ fn dispatch(app: &mut App, input: Input) -> Vec<Action> {
         }
         Input::ShellDone {
             id,
+            command,
             output,
             exit_code,
         } => {
-            app.shell_finished(id, output, exit_code);
+            app.shell_finished(id, &command, output, exit_code);
             Vec::new()
         }
     }
@@ -270,6 +272,7 @@ fn spawn_shell(id: usize, command: String, root: PathBuf, tx: Sender<Input>) {
         let (output, exit_code) = crate::tools::run_user_command(&root, &command);
         let _ = tx.send(Input::ShellDone {
             id,
+            command,
             output,
             exit_code,
         });
