@@ -9,6 +9,7 @@
 mod classify;
 mod error;
 mod fingerprint;
+mod last_change;
 mod pack;
 mod relevance;
 mod render;

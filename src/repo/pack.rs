@@ -1,7 +1,8 @@
 //! Packs a whole project into one text block that fits a token budget.
 //!
-//! Files are rendered oldest-modified first (path breaks ties), so editing a file moves only
-//! that file to the end and keeps the prefix — and the model's KV cache — valid. When the
+//! Files are rendered least recently changed first (by last commit in git, else by
+//! modification time; path breaks ties), so editing a file moves only that file to the end and
+//! keeps the prefix — and the model's KV cache — valid. When the
 //! project does not fit, the most relevant files are kept whole and the rest appear in a repo
 //! map of paths and top-level symbols. A file is never cut in the middle.
 
@@ -154,8 +155,8 @@ pub fn pack(
 
     let mut included = selection.included;
     included.sort_by(|&a, &b| {
-        (candidates[a].mtime, &candidates[a].rel_path)
-            .cmp(&(candidates[b].mtime, &candidates[b].rel_path))
+        (candidates[a].last_change, &candidates[a].rel_path)
+            .cmp(&(candidates[b].last_change, &candidates[b].rel_path))
     });
     // The map first, then whole files oldest first: editing a recently modified file (the
     // usual edit) changes only the tail, so the KV state of everything before stays valid.

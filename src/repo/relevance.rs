@@ -87,9 +87,9 @@ pub fn priority_order(candidates: &[Candidate], prompt: &str) -> Vec<usize> {
             let tier = tier(&path, &mentions);
             let depth = path.matches('/').count();
             let recency = if tier == 4 {
-                Reverse(candidate.mtime)
+                Some(Reverse(candidate.last_change))
             } else {
-                Reverse(std::time::SystemTime::UNIX_EPOCH)
+                None
             };
             ((tier, recency, depth, path), index)
         })
@@ -101,6 +101,7 @@ pub fn priority_order(candidates: &[Candidate], prompt: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repo::last_change::LastChange;
     use std::path::PathBuf;
     use std::time::{Duration, SystemTime};
 
@@ -108,7 +109,9 @@ mod tests {
         Candidate {
             rel_path: PathBuf::from(path),
             content: String::new(),
-            mtime: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age_secs),
+            last_change: LastChange::Uncommitted(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age_secs),
+            ),
         }
     }
 

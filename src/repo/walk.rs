@@ -5,6 +5,7 @@
 
 use super::classify::{self, SkipReason};
 use super::error::PackError;
+use super::last_change::{LastChange, rank_by_git_history};
 use ignore::WalkBuilder;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,8 +18,9 @@ pub struct Candidate {
     pub rel_path: PathBuf,
     /// The whole file as UTF-8 text.
     pub content: String,
-    /// Last modification time (the Unix epoch when the platform cannot tell).
-    pub mtime: SystemTime,
+    /// When it last changed: its last commit in a git work tree, else its modification time
+    /// (the Unix epoch when the platform cannot tell).
+    pub last_change: LastChange,
 }
 
 /// Everything one walk found: the usable files and what was left out.
@@ -87,7 +89,7 @@ pub fn walk_project(root: &Path, max_file_bytes: u64) -> Result<Walked, PackErro
             Ok((content, mtime)) => walked.candidates.push(Candidate {
                 rel_path,
                 content,
-                mtime,
+                last_change: LastChange::Uncommitted(mtime),
             }),
             Err(reason) => walked.skipped.push((rel_path, reason)),
         }
@@ -103,6 +105,7 @@ pub fn walk_project(root: &Path, max_file_bytes: u64) -> Result<Walked, PackErro
     walked
         .candidates
         .sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    rank_by_git_history(root, &mut walked.candidates);
     walked.skipped.sort();
     Ok(walked)
 }
