@@ -388,11 +388,13 @@ fn open_session(
             eprintln!("gem: warning: {warning}");
         }
         let conversation = reader
-            .records()
-            .iter()
+            .into_records()
+            .into_iter()
             .rev()
-            .find(|r| r.kind == "conversation")
-            .and_then(|r| serde_json::from_value(r.payload.clone()).ok());
+            .find_map(|r| match r.body {
+                crate::session::RecordBody::Conversation(conversation) => Some(conversation),
+                _ => None,
+            });
         eprintln!("gem: resumed session {}", writer.id());
         return Ok((Some(writer), conversation));
     }

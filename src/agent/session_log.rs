@@ -2,7 +2,7 @@
 //! a long answer is a few lines, not one line per token.
 
 use crate::protocol::Event;
-use crate::session::SessionWriter;
+use crate::session::{RecordBody, SessionWriter};
 
 /// Streamed text held before it is written: at most this many bytes, so a killed process loses
 /// little of it.
@@ -47,21 +47,21 @@ impl SessionLog {
             }
             _ => {
                 self.flush();
-                let _ = self.writer.append("event", event);
+                let _ = self.writer.append(&RecordBody::Event(event.clone()));
             }
         }
     }
 
     /// Records another kind of record, after any held deltas.
-    pub fn record<T: serde::Serialize + ?Sized>(&mut self, kind: &str, payload: &T) {
+    pub fn record(&mut self, body: &RecordBody) {
         self.flush();
-        let _ = self.writer.append(kind, payload);
+        let _ = self.writer.append(body);
     }
 
     /// Writes the held deltas, if any.
     pub fn flush(&mut self) {
         if let Some(event) = self.pending.take() {
-            let _ = self.writer.append("event", &event);
+            let _ = self.writer.append(&RecordBody::Event(event));
         }
     }
 }
@@ -97,20 +97,19 @@ mod tests {
         log.event(&Event::TextDelta {
             delta: "end".into(),
         });
-        log.record("op", &serde_json::json!({"op": "x"}));
+        log.record(&RecordBody::UserTurn {
+            text: "next".into(),
+        });
         drop(log);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines = text.lines().count();
-        // header + ceil(answer / 64 KiB) text lines + thinking + "end" + op
+        // header + ceil(answer / 64 KiB) text lines + thinking + "end" + user turn
         assert!(lines < 12, "{lines} lines for 20,000 deltas");
         let reader = SessionReader::open(&path).unwrap();
         let mut text_seen = String::new();
         for record in &reader.records {
-            if record.kind == "event"
-                && let Ok(Event::TextDelta { delta }) =
-                    serde_json::from_value::<Event>(record.payload.clone())
-            {
-                text_seen.push_str(&delta);
+            if let RecordBody::Event(Event::TextDelta { delta }) = &record.body {
+                text_seen.push_str(delta);
             }
         }
         assert_eq!(text_seen, format!("{answer}end"));

@@ -12,6 +12,7 @@ use crate::gemma::{
     StreamParser, ToolCall, Turn, call_grammar,
 };
 use crate::protocol::{Attachment, Event, Op, TurnEnd};
+use crate::session::RecordBody;
 
 /// Serves operations until shutdown or until the frontend goes away.
 pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sender<Event>) {
@@ -91,11 +92,11 @@ impl Emitter {
     }
 
     /// Appends a record to the session file, if there is one.
-    pub fn record<T: serde::Serialize + ?Sized>(&self, kind: &str, payload: &T) {
+    pub fn record(&self, body: &RecordBody) {
         if let Some(session) = &self.session
             && let Ok(mut session) = session.lock()
         {
-            session.record(kind, payload);
+            session.record(body);
         }
     }
 
@@ -172,8 +173,9 @@ impl Agent {
             content.push_str(&changed);
             content.push_str(super::CHANGED_FILES_CLOSE);
         }
-        self.emitter
-            .record("user_turn", &serde_json::json!({ "text": content }));
+        self.emitter.record(&RecordBody::UserTurn {
+            text: content.clone(),
+        });
         self.conversation.push_user(content);
         self.undo.begin_turn();
         self.emit(Event::TurnStarted {
@@ -250,7 +252,8 @@ impl Agent {
                 ),
             });
         }
-        self.emitter.record("conversation", &self.conversation);
+        self.emitter
+            .record(&RecordBody::Conversation(self.conversation.clone()));
         self.emit(Event::TurnComplete { reason, final_text });
     }
 

@@ -5,7 +5,7 @@
 //! kills it once enough lines are on disk, then loads and resumes the session.
 
 use super::*;
-use serde_json::json;
+use crate::protocol::Event;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,16 +35,31 @@ fn child_writes_until_killed() {
     let store = SessionStore::from_env().unwrap();
     let mut writer = store.create(&project, "child.gguf").unwrap();
     writer
-        .append("user_turn", &json!({"text": "write until killed"}))
+        .append(&RecordBody::UserTurn {
+            text: "write until killed".into(),
+        })
         .unwrap();
     let filler = "x".repeat(4096);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut n = 0u64;
     while Instant::now() < deadline {
-        writer
-            .append("event", &json!({"n": n, "filler": filler}))
-            .unwrap();
+        writer.append(&numbered(&format!("{n} {filler}"))).unwrap();
         n += 1;
+    }
+}
+
+/// An event record whose text starts with the record's number.
+fn numbered(text: &str) -> RecordBody {
+    RecordBody::Event(Event::TextDelta { delta: text.into() })
+}
+
+/// The number a [`numbered`] record starts with.
+fn number_of(record: &Record) -> &str {
+    match &record.body {
+        RecordBody::Event(Event::TextDelta { delta }) => {
+            delta.split(' ').next().unwrap_or_default()
+        }
+        other => panic!("not a numbered record: {other:?}"),
     }
 }
 
@@ -111,17 +126,17 @@ fn killed_writer_loses_at_most_the_last_line() {
     assert_eq!(loaded.records[0].user_text(), Some("write until killed"));
     let numbers: Vec<u64> = loaded.records[1..]
         .iter()
-        .map(|r| r.payload["n"].as_u64().unwrap())
+        .map(|r| number_of(r).parse().unwrap())
         .collect();
     let expected: Vec<u64> = (0..numbers.len() as u64).collect();
     assert_eq!(numbers, expected);
 
     let (mut writer, _) = SessionWriter::resume(&path).unwrap();
-    writer.append("event", &json!({"n": "resumed"})).unwrap();
+    writer.append(&numbered("resumed")).unwrap();
     let after = SessionReader::open(&path).unwrap();
     assert!(after.warnings.is_empty(), "{:?}", after.warnings);
     assert_eq!(after.records.len(), loaded.records.len() + 1);
-    assert_eq!(after.records.last().unwrap().payload["n"], "resumed");
+    assert_eq!(number_of(after.records.last().unwrap()), "resumed");
 
     let store = SessionStore::at(&sessions);
     let latest = store.latest_for(&project).unwrap().unwrap();

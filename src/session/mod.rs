@@ -1,7 +1,7 @@
 //! Sessions on disk: every record of a conversation as one JSON line, appended as it happens.
 //!
-//! A session file starts with a [`SessionHeader`] line, followed by arbitrary [`Record`]s
-//! (protocol events, conversation snapshots, …). Lines are flushed one by one, so a killed
+//! A session file starts with a [`SessionHeader`] line, followed by [`Record`]s (the user's
+//! turns, protocol events, conversation snapshots: one [`RecordBody`] each). Lines are flushed one by one, so a killed
 //! process loses at most the line it was writing. [`SessionStore`] creates, lists and finds
 //! sessions; [`SessionWriter::resume`] reopens one to continue it.
 
@@ -20,6 +20,6 @@ mod tests;
 pub use error::SessionError;
 pub use id::{is_session_id, new_session_id, rfc3339_utc};
 pub use reader::SessionReader;
-pub use record::{FORMAT_VERSION, HEADER_KIND, Record, SessionHeader, USER_TURN_KIND};
+pub use record::{FORMAT_VERSION, Record, RecordBody, SessionHeader};
 pub use store::{DATA_DIR_ENV, SessionStore, SessionSummary, find, latest_for, list_sessions};
 pub use writer::SessionWriter;

@@ -4,7 +4,7 @@
 //! it is ignored with a warning. A damaged line in the middle is skipped with a warning too.
 
 use super::error::SessionError;
-use super::record::{HEADER_KIND, Record, SessionHeader};
+use super::record::{Record, RecordBody, SessionHeader};
 use std::path::{Path, PathBuf};
 
 /// A whole session read back from disk.
@@ -61,8 +61,10 @@ impl SessionReader {
         let header = lines
             .next()
             .and_then(|(_, line)| serde_json::from_slice::<Record>(line).ok())
-            .filter(|record| record.kind == HEADER_KIND)
-            .and_then(|record| serde_json::from_value::<SessionHeader>(record.payload).ok())
+            .and_then(|record| match record.body {
+                RecordBody::Header(header) => Some(header),
+                _ => None,
+            })
             .ok_or_else(|| SessionError::NotASession(path.to_path_buf()))?;
 
         let mut records = Vec::new();

@@ -6,7 +6,7 @@
 use super::error::SessionError;
 use super::id::{is_session_id, new_session_id, rfc3339_utc};
 use super::reader::SessionReader;
-use super::record::{FORMAT_VERSION, HEADER_KIND, Record, SessionHeader, USER_TURN_KIND};
+use super::record::{FORMAT_VERSION, Record, RecordBody, SessionHeader};
 use super::writer::SessionWriter;
 use std::ffi::OsString;
 use std::fs::File;
@@ -230,15 +230,16 @@ fn summarize(path: &Path, only_root: Option<&str>) -> Option<SessionSummary> {
         return None;
     }
     let header_record: Record = serde_json::from_slice(&line).ok()?;
-    if header_record.kind != HEADER_KIND {
+    let RecordBody::Header(header) = header_record.body else {
         return None;
-    }
-    let header: SessionHeader = serde_json::from_value(header_record.payload).ok()?;
+    };
     if only_root.is_some_and(|root| root != header.project_root) {
         return None;
     }
 
-    let needle = USER_TURN_KIND.as_bytes();
+    // Every user-turn line holds this (as its kind, or as an older build's op name); other
+    // lines are not parsed.
+    let needle = b"user_turn";
     let mut first_user_message = None;
     let mut turns = 0;
     loop {

@@ -1,7 +1,7 @@
 //! Round trips through real session files.
 
 use super::*;
-use serde_json::json;
+use crate::protocol::Event;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +18,34 @@ fn set_mtime(path: &Path, secs: u64) {
         .unwrap()
         .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs))
         .unwrap();
+}
+
+/// An event record carrying `n` as its text.
+fn numbered(n: impl ToString) -> RecordBody {
+    RecordBody::Event(Event::TextDelta {
+        delta: n.to_string(),
+    })
+}
+
+fn user(text: &str) -> RecordBody {
+    RecordBody::UserTurn { text: text.into() }
+}
+
+/// The texts of the numbered event records.
+fn numbers(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|r| match &r.body {
+            RecordBody::Event(Event::TextDelta { delta }) => Some(delta.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Appends a line as an older build of gem wrote it.
+fn append_raw(path: &Path, line: &str) {
+    let mut file = fs::OpenOptions::new().append(true).open(path).unwrap();
+    writeln!(file, "{line}").unwrap();
 }
 
 fn header(id: &str, root: &Path) -> SessionHeader {
@@ -44,16 +72,17 @@ fn records_round_trip_with_header() {
     let mut writer = store
         .create(&project.join("."), "models/gemma.gguf")
         .unwrap();
-    writer
-        .append(
-            "op",
-            &json!({"op": "user_turn", "text": "hello\nworld", "attachments": []}),
-        )
-        .unwrap();
-    writer
-        .append("event", &json!({"type": "text_delta", "delta": "hi"}))
-        .unwrap();
-    writer.append("snapshot", &vec![1, 2, 3]).unwrap();
+    writer.append(&user("hello\nworld")).unwrap();
+    writer.append(&numbered("hi")).unwrap();
+    // What older builds wrote: a user turn as a serialised Op, and a kind no longer written.
+    append_raw(
+        writer.path(),
+        r#"{"kind":"op","ts_ms":5,"payload":{"op":"user_turn","text":"old","attachments":[]}}"#,
+    );
+    append_raw(
+        writer.path(),
+        r#"{"kind":"snapshot","ts_ms":5,"payload":[1,2,3]}"#,
+    );
 
     let loaded = SessionReader::open(writer.path()).unwrap();
     assert_eq!(loaded.header.id, writer.id());
@@ -65,10 +94,16 @@ fn records_round_trip_with_header() {
     assert_eq!(loaded.header.gem_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(loaded.header.format, FORMAT_VERSION);
     assert!(loaded.warnings.is_empty());
-    let kinds: Vec<&str> = loaded.records.iter().map(|r| r.kind.as_str()).collect();
-    assert_eq!(kinds, ["op", "event", "snapshot"]);
+    assert_eq!(loaded.records.len(), 4);
     assert_eq!(loaded.records[0].user_text(), Some("hello\nworld"));
-    assert_eq!(loaded.records[2].payload, json!([1, 2, 3]));
+    assert_eq!(numbers(&loaded.records), ["hi"]);
+    assert_eq!(loaded.records[2].user_text(), Some("old"));
+    assert_eq!(
+        loaded.records[3].body,
+        RecordBody::Other {
+            kind: "snapshot".into()
+        }
+    );
     assert!(loaded.records.iter().all(|r| r.ts_ms > 0));
     assert!(writer.path().starts_with(store.dir()));
     assert_eq!(
@@ -82,7 +117,7 @@ fn a_truncated_last_line_is_ignored_and_cut_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = store_in(dir.path()).create(dir.path(), "m").unwrap();
     for n in 0..3 {
-        writer.append("event", &json!({"n": n})).unwrap();
+        writer.append(&numbered(n)).unwrap();
     }
     let path = writer.path().to_path_buf();
     drop(writer);
@@ -90,7 +125,7 @@ fn a_truncated_last_line_is_ignored_and_cut_on_resume() {
         .append(true)
         .open(&path)
         .unwrap()
-        .write_all(br#"{"kind":"event","ts_ms":1,"payload":{"n":"#)
+        .write_all(br#"{"kind":"event","ts_ms":1,"payload":{"type":"#)
         .unwrap();
 
     let loaded = SessionReader::open(&path).unwrap();
@@ -100,22 +135,17 @@ fn a_truncated_last_line_is_ignored_and_cut_on_resume() {
 
     let (mut resumed, before) = SessionWriter::resume(&path).unwrap();
     assert_eq!(before.records, loaded.records);
-    resumed.append("event", &json!({"n": 3})).unwrap();
+    resumed.append(&numbered(3)).unwrap();
     let after = SessionReader::open(&path).unwrap();
     assert!(after.warnings.is_empty(), "{:?}", after.warnings);
-    let numbers: Vec<i64> = after
-        .records
-        .iter()
-        .map(|r| r.payload["n"].as_i64().unwrap())
-        .collect();
-    assert_eq!(numbers, [0, 1, 2, 3]);
+    assert_eq!(numbers(&after.records), ["0", "1", "2", "3"]);
 }
 
 #[test]
 fn a_damaged_middle_line_is_skipped_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = store_in(dir.path()).create(dir.path(), "m").unwrap();
-    writer.append("event", &json!({"n": 0})).unwrap();
+    writer.append(&numbered(0)).unwrap();
     let path = writer.path().to_path_buf();
     fs::OpenOptions::new()
         .append(true)
@@ -124,7 +154,7 @@ fn a_damaged_middle_line_is_skipped_with_a_warning() {
         .write_all(b"not json\n")
         .unwrap();
     let (mut writer, _) = SessionWriter::resume(&path).unwrap();
-    writer.append("event", &json!({"n": 1})).unwrap();
+    writer.append(&numbered(1)).unwrap();
 
     let loaded = SessionReader::open(&path).unwrap();
     assert_eq!(loaded.records.len(), 2);
@@ -158,22 +188,16 @@ fn listing_filters_by_project_and_puts_the_newest_first() {
     let store = store_in(dir.path());
 
     let mut old = store.create(&project, "m").unwrap();
-    old.append("user_turn", &json!({"text": "first question"}))
-        .unwrap();
-    old.append(
-        "event",
-        &json!({"type": "text_delta", "delta": "user_turn"}),
-    )
-    .unwrap();
-    old.append("user_turn", &json!({"text": "second question"}))
-        .unwrap();
-    let mut new = store.create(&project, "m").unwrap();
-    new.append("op", &json!({"op": "user_turn", "text": "newer"}))
-        .unwrap();
+    old.append(&user("first question")).unwrap();
+    old.append(&numbered("user_turn")).unwrap();
+    old.append(&user("second question")).unwrap();
+    let new = store.create(&project, "m").unwrap();
+    append_raw(
+        new.path(),
+        r#"{"kind":"op","ts_ms":5,"payload":{"op":"user_turn","text":"newer"}}"#,
+    );
     let mut foreign = store.create(&other, "m").unwrap();
-    foreign
-        .append("user_turn", &json!({"text": "elsewhere"}))
-        .unwrap();
+    foreign.append(&user("elsewhere")).unwrap();
     set_mtime(old.path(), 10);
     set_mtime(new.path(), 20);
     set_mtime(foreign.path(), 30);

@@ -6,8 +6,7 @@
 
 use super::error::SessionError;
 use super::reader::SessionReader;
-use super::record::{HEADER_KIND, RecordRef, SessionHeader, now_ms};
-use serde::Serialize;
+use super::record::{RecordBody, SessionHeader, line_now};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,7 +38,7 @@ impl SessionWriter {
             id: header.id.clone(),
             len: 0,
         };
-        writer.append(HEADER_KIND, header)?;
+        writer.append(&RecordBody::Header(header.clone()))?;
         Ok(writer)
     }
 
@@ -68,16 +67,8 @@ impl SessionWriter {
     ///
     /// If the write fails half-way, the partial line is cut off again so later records stay
     /// readable.
-    pub fn append<T: Serialize + ?Sized>(
-        &mut self,
-        kind: &str,
-        payload: &T,
-    ) -> Result<(), SessionError> {
-        let mut line = serde_json::to_vec(&RecordRef {
-            kind,
-            ts_ms: now_ms(),
-            payload,
-        })?;
+    pub fn append(&mut self, body: &RecordBody) -> Result<(), SessionError> {
+        let mut line = line_now(body)?;
         line.push(b'\n');
         let written = self.file.write_all(&line).and_then(|()| self.file.flush());
         if let Err(err) = written {

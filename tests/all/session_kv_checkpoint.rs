@@ -84,11 +84,13 @@ fn a_resumed_conversation_restores_its_kv_state_from_disk() {
     assert_eq!(sessions.len(), 1);
     let (_, reader) = store.resume(&sessions[0].id).unwrap();
     let conversation: gem::gemma::Conversation = reader
-        .records()
-        .iter()
+        .into_records()
+        .into_iter()
         .rev()
-        .find(|r| r.kind == "conversation")
-        .map(|r| serde_json::from_value(r.payload.clone()).unwrap())
+        .find_map(|r| match r.body {
+            gem::session::RecordBody::Conversation(conversation) => Some(conversation),
+            _ => None,
+        })
         .expect("the session recorded its conversation");
     assert_eq!(conversation.turns.len(), 4, "two user turns, two answers");
 
