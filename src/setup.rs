@@ -228,6 +228,9 @@ pub struct AgentSetup<'a> {
     pub prompt_hint: &'a str,
     /// Pack the repository into the context.
     pub pack_repo: bool,
+    /// Save the run as a session (and honour `--continue`/`--resume`); `gem review` runs are
+    /// not conversations to continue.
+    pub save_session: bool,
 }
 
 /// Builds the agent for `cli` and `setup`; also returns the repository packing summary.
@@ -281,7 +284,11 @@ pub fn build_agent(
         packed: packed_context,
         allow_git_commit: cli.allow_git_commit,
     };
-    let (session, restored) = open_session(cli, setup.root, &backend.info().path)?;
+    let (session, restored) = if setup.save_session {
+        open_session(cli, setup.root, &backend.info().path)?
+    } else {
+        (None, None)
+    };
     let mut agent = Agent::new(backend, config, permissions, session);
     if let Some(mcp) =
         crate::mcp::start_session(setup.root, mode == Mode::FullAuto, setup.interactive)

@@ -38,6 +38,7 @@ pub fn run(cli: &Cli, file: &FileConfig, prompt: String) -> anyhow::Result<i32> 
             interactive: false,
             prompt_hint: &prompt,
             pack_repo: true,
+            save_session: true,
         },
     )?;
     let handle = spawn(started.agent);

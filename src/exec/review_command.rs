@@ -63,6 +63,7 @@ pub fn run(
             interactive: false,
             prompt_hint: &summary.files.join(" "),
             pack_repo: true,
+            save_session: false,
         },
     )?
     .agent;

@@ -108,13 +108,14 @@ impl SessionStore {
         Err(SessionError::io(&self.dir, source))
     }
 
-    /// Sessions of `project_root`, most recently written first.
+    /// Sessions of `project_root` with at least one message, most recently written first.
     pub fn list(&self, project_root: &Path) -> Result<Vec<SessionSummary>, SessionError> {
         let root = canonical(project_root);
         let mut sessions: Vec<SessionSummary> = self
             .session_files()?
             .into_iter()
             .filter_map(|(_, path)| summarize(&path, Some(&root)))
+            .filter(|session| session.turns > 0)
             .collect();
         sort_newest_first(&mut sessions);
         Ok(sessions)

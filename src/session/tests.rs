@@ -198,6 +198,9 @@ fn listing_filters_by_project_and_puts_the_newest_first() {
     );
     let mut foreign = store.create(&other, "m").unwrap();
     foreign.append(&user("elsewhere")).unwrap();
+    // A session in which nothing was said is not listed (nor continued).
+    let empty_session = store.create(&project, "m").unwrap();
+    set_mtime(empty_session.path(), 40);
     set_mtime(old.path(), 10);
     set_mtime(new.path(), 20);
     set_mtime(foreign.path(), 30);

@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, file: &FileConfig) -> anyhow::Result<i32> {
             interactive: true,
             prompt_hint: "",
             pack_repo: true,
+            save_session: true,
         },
     )?;
     // The mode in force (the flag, else the config file, else ask), shown until the agent says.

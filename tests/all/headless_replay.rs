@@ -223,7 +223,7 @@ fn repeating_the_same_call_stops_the_loop() {
 fn review_reads_a_piped_diff_and_reports_json_findings() {
     let project = Project::new();
     let answer = "<|channel>thought\nThe sign is wrong.\n<channel|>```json\n[{\"file\":\"lib.rs\",\"line\":2,\"severity\":\"warning\",\"title\":\"Subtraction in add\",\"body\":\"add returns a - b.\"}]\n```<turn|>";
-    let replay = project.replay(&[answer, answer]);
+    let replay = project.replay(&[answer, answer, answer]);
     let diff = "diff --git a/lib.rs b/lib.rs\n--- a/lib.rs\n+++ b/lib.rs\n@@ -1,3 +1,3 @@\n fn add(a: i32, b: i32) -> i32 {\n-    a + b\n+    a - b\n }\n";
     let out = project
         .gem(&replay)
@@ -248,6 +248,17 @@ fn review_reads_a_piped_diff_and_reports_json_findings() {
         .unwrap();
     assert_eq!(out.status.code(), Some(10));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("::warning file=lib.rs,line=2"));
+
+    // Reviews are not conversations to continue: no session was saved (a `-p` run is).
+    let sessions = project.private("gem-data/sessions");
+    let saved = || {
+        std::fs::read_dir(&sessions)
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(saved(), 0, "review runs saved sessions");
+    project.gem(&replay).args(["-p", "hi"]).assert().success();
+    assert_eq!(saved(), 1);
 }
 
 #[test]
