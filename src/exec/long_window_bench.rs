@@ -386,11 +386,26 @@ fn choose_edit(root: &Path, included: &[PathBuf]) -> anyhow::Result<(PathBuf, St
     Ok((rel, call))
 }
 
-/// Copies the files `gem` would see (ignore rules applied, `.git` left out) with their
-/// modification times, so packing the copy orders files as packing the original does.
+/// Copies the files `gem` would see (ignore rules applied) with their modification times, and
+/// the `.git` directory whole, so packing the copy orders files (by git history, else by
+/// modification time) as packing the original does.
 fn copy_project(from: &Path, to: &Path) -> anyhow::Result<()> {
     let max_bytes = crate::repo::PackOptions::default().max_file_bytes;
-    for entry in ignore::WalkBuilder::new(from).build() {
+    copy_files(ignore::WalkBuilder::new(from).build(), from, to, max_bytes)?;
+    let git = from.join(".git");
+    if git.is_dir() {
+        let everything = ignore::WalkBuilder::new(&git)
+            .standard_filters(false)
+            .build();
+        copy_files(everything, from, to, u64::MAX)?;
+    }
+    Ok(())
+}
+
+/// Copies the files `walk` yields below `from` to the same places below `to`, keeping their
+/// modification times; files over `max_bytes` are left out.
+fn copy_files(walk: ignore::Walk, from: &Path, to: &Path, max_bytes: u64) -> anyhow::Result<()> {
+    for entry in walk {
         let entry = entry?;
         let Some(kind) = entry.file_type() else {
             continue;
@@ -443,6 +458,46 @@ mod tests {
             .expect("mtime");
         assert_eq!(copied, old);
         assert!(!to.path().join("target/out.bin").exists());
+    }
+
+    #[test]
+    fn a_copy_of_a_git_project_packs_in_the_original_order() {
+        let from = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(from.path()).expect("init");
+        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+        let mut parent: Option<git2::Oid> = None;
+        // Committed z first, then a: the history's order is the reverse of the paths'.
+        for name in ["z.rs", "a.rs"] {
+            std::fs::write(from.path().join(name), format!("// {name}\n")).expect("write");
+            let mut index = repo.index().expect("index");
+            index.add_path(Path::new(name)).expect("add");
+            index.write().expect("index write");
+            let tree = repo
+                .find_tree(index.write_tree().expect("tree"))
+                .expect("find tree");
+            let parents: Vec<git2::Commit<'_>> = parent
+                .iter()
+                .map(|oid| repo.find_commit(*oid).expect("parent"))
+                .collect();
+            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            parent = Some(
+                repo.commit(Some("HEAD"), &sig, &sig, name, &tree, &parent_refs)
+                    .expect("commit"),
+            );
+        }
+        let to = tempfile::tempdir().expect("tempdir");
+        copy_project(from.path(), to.path()).expect("copy");
+        let count = |text: &str| text.len();
+        let order = |root: &Path| {
+            crate::repo::pack(root, &crate::repo::PackOptions::default(), &count)
+                .expect("pack")
+                .included
+        };
+        assert_eq!(
+            order(from.path()),
+            [PathBuf::from("z.rs"), PathBuf::from("a.rs")]
+        );
+        assert_eq!(order(to.path()), order(from.path()));
     }
 
     #[test]
