@@ -14,6 +14,7 @@ use super::approval::Approval;
 use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
 use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
 use super::composer::Composer;
+use super::custom_commands::CustomCommand;
 use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
 use super::model_list;
@@ -90,6 +91,8 @@ pub struct App {
     next_shell_id: usize,
     /// Output of the user's `!commands` since the last message, sent to the model with the next.
     shell_context: Vec<Attachment>,
+    /// The user's own slash commands (`.gem/commands/`, `~/.config/gem/commands/`).
+    custom_commands: Vec<CustomCommand>,
     now: Instant,
     size: (u16, u16),
 }
@@ -128,6 +131,7 @@ impl App {
             turn_text_seen: false,
             next_shell_id: 0,
             shell_context: Vec::new(),
+            custom_commands: Vec::new(),
             now: Instant::now(),
             size: (80, 24),
         }
@@ -216,7 +220,9 @@ impl App {
 
     fn popup_len(&self, kind: &PopupKind) -> usize {
         match kind {
-            PopupKind::Commands { prefix } => matching_commands(prefix).len(),
+            PopupKind::Commands { prefix } => {
+                matching_commands(prefix, &self.custom_commands).len()
+            }
             PopupKind::Files { query, .. } => self.picker.matches(query).len(),
         }
     }
@@ -854,7 +860,10 @@ impl App {
     fn complete_popup(&mut self, popup: &PopupKind, selected: usize, submitting: bool) -> bool {
         match popup {
             PopupKind::Commands { prefix } => {
-                let Some(spec) = matching_commands(prefix).get(selected).copied() else {
+                let Some(spec) = matching_commands(prefix, &self.custom_commands)
+                    .into_iter()
+                    .nth(selected)
+                else {
                     return submitting;
                 };
                 if spec.args.is_empty() || submitting {
@@ -916,6 +925,20 @@ impl App {
         self.send_user_turn(text)
     }
 
+    /// Uses the user's own slash commands (and shows the warnings about files that could not
+    /// be used).
+    pub fn set_custom_commands(&mut self, commands: Vec<CustomCommand>, warnings: Vec<String>) {
+        self.custom_commands = commands;
+        for warning in warnings {
+            self.notice(NoticeLevel::Warning, format!("custom command: {warning}"));
+        }
+    }
+
+    /// The user's own slash commands.
+    pub fn custom_commands(&self) -> &[CustomCommand] {
+        &self.custom_commands
+    }
+
     fn send_user_turn(&mut self, text: String) -> Vec<Action> {
         let mut attachments = std::mem::take(&mut self.shell_context);
         attachments.extend(mention_attachments(&text, &self.project_root));
@@ -927,7 +950,7 @@ impl App {
 
     fn run_command(&mut self, command: Command) -> Vec<Action> {
         match command {
-            Command::Help => self.notice(NoticeLevel::Info, help_text()),
+            Command::Help => self.notice(NoticeLevel::Info, help_text(&self.custom_commands)),
             Command::Clear | Command::Undo if self.busy.is_some() => self.notice(
                 NoticeLevel::Warning,
                 "Wait for the turn to finish (or press ctrl-c) before /undo or /clear",
@@ -1060,8 +1083,20 @@ impl App {
                 self.notice(NoticeLevel::Info, text);
             }
             Command::Quit => return vec![Action::Quit],
-            Command::Unknown(name) => {
-                let known: Vec<String> = COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+            Command::Unknown(name, args) => {
+                if let Some(custom) = self.custom_commands.iter().find(|c| c.name == name) {
+                    let text = custom.expand(args.as_deref());
+                    if self.busy.is_some() {
+                        self.queued.push_back(text);
+                        return Vec::new();
+                    }
+                    return self.send_user_turn(text);
+                }
+                let known: Vec<String> = COMMANDS
+                    .iter()
+                    .map(|c| format!("/{}", c.name))
+                    .chain(self.custom_commands.iter().map(|c| format!("/{}", c.name)))
+                    .collect();
                 self.notice(
                     NoticeLevel::Warning,
                     format!("Unknown command /{name}. Commands: {}", known.join(" ")),
@@ -1689,6 +1724,45 @@ mod tests {
                 attachments: vec![]
             })]
         );
+    }
+
+    #[test]
+    fn a_custom_command_sends_its_text_with_the_arguments() {
+        let mut app = app();
+        app.set_custom_commands(
+            vec![CustomCommand {
+                name: "review-pr".into(),
+                description: "Review a pull request".into(),
+                body: "Review PR $ARGUMENTS for bugs.".into(),
+                source: PathBuf::from(".gem/commands/review-pr.md"),
+            }],
+            vec!["x.md: the command has no text".into()],
+        );
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("x.md")
+        ));
+        type_text(&mut app, "/rev");
+        assert_eq!(app.popup(), Some((PopupKind::Commands { prefix: "rev".into() }, 0)));
+        app.composer.set_text("/review-pr 42");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::UserTurn {
+                text: "Review PR 42 for bugs.".into(),
+                attachments: vec![]
+            })]
+        );
+        type_text(&mut app, "/nope");
+        app.composer.set_text("/nope");
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        });
+        app.handle_key(key(KeyCode::Enter));
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("/review-pr")
+        ));
     }
 
     #[test]

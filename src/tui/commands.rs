@@ -1,5 +1,6 @@
 //! Slash commands: their list (for the popup and /help) and parsing.
 
+use super::custom_commands::CustomCommand;
 use crate::agent::Mode;
 
 /// A slash command as listed in the popup.
@@ -77,6 +78,24 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
+/// A command as the popup lists it: a built-in one or the user's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandItem {
+    /// Name without the slash.
+    pub name: String,
+    /// Argument hint (empty when it takes none).
+    pub args: String,
+    /// What it does.
+    pub help: String,
+}
+
+/// The built-in names, for keeping custom commands off them.
+pub fn builtin_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    names.extend(["?", "new", "allowed", "exit"]);
+    names
+}
+
 /// The permission modes `/mode` accepts.
 pub const MODES: [&str; 4] = [
     Mode::ALL[0].name(),
@@ -112,8 +131,8 @@ pub enum Command {
     Context,
     /// `/quit` (or `/exit`).
     Quit,
-    /// Anything else starting with `/`.
-    Unknown(String),
+    /// Anything else starting with `/` (a custom command, or a mistake), with its arguments.
+    Unknown(String, Option<String>),
 }
 
 /// Parses `/name args`; `None` when `text` does not start with `/`.
@@ -137,31 +156,51 @@ pub fn parse_command(text: &str) -> Option<Command> {
         "undo" => Command::Undo,
         "context" => Command::Context,
         "quit" | "exit" => Command::Quit,
-        other => Command::Unknown(other.to_string()),
+        other => Command::Unknown(other.to_string(), arg),
     })
 }
 
-/// Commands whose name starts with `prefix` (without the slash), the one named exactly
-/// `prefix` first (so `/mode` + Enter runs `/mode`, not `/model`).
-pub fn matching_commands(prefix: &str) -> Vec<&'static CommandSpec> {
-    let mut matches: Vec<_> = COMMANDS
-        .iter()
+/// Commands (built-in, then `custom`) whose name starts with `prefix` (without the slash), the
+/// one named exactly `prefix` first (so `/mode` + Enter runs `/mode`, not `/model`).
+pub fn matching_commands(prefix: &str, custom: &[CustomCommand]) -> Vec<CommandItem> {
+    let builtin = COMMANDS.iter().map(|c| CommandItem {
+        name: c.name.to_string(),
+        args: c.args.to_string(),
+        help: c.help.to_string(),
+    });
+    let own = custom.iter().map(|c| CommandItem {
+        name: c.name.clone(),
+        args: if c.body.contains("$ARGUMENTS") {
+            "[arguments]".into()
+        } else {
+            String::new()
+        },
+        help: c.description.clone(),
+    });
+    let mut matches: Vec<CommandItem> = builtin
+        .chain(own)
         .filter(|c| c.name.starts_with(prefix))
         .collect();
     matches.sort_by_key(|c| c.name != prefix);
     matches
 }
 
-/// The `/help` text (Markdown).
-pub fn help_text() -> String {
+/// The `/help` text (Markdown), the user's own commands included.
+pub fn help_text(custom: &[CustomCommand]) -> String {
     let mut text = String::from("**Commands**\n");
-    for c in COMMANDS {
+    for c in matching_commands("", &[]) {
         let args = if c.args.is_empty() {
             String::new()
         } else {
             format!(" {}", c.args)
         };
         text.push_str(&format!("- `/{}{}` {}\n", c.name, args, c.help));
+    }
+    if !custom.is_empty() {
+        text.push_str("\n**Your commands** (`.gem/commands/`, `~/.config/gem/commands/`)\n");
+        for c in custom {
+            text.push_str(&format!("- `/{}` {}\n", c.name, c.description));
+        }
     }
     text.push_str(
         "\n**Keys**\n\
@@ -195,26 +234,56 @@ mod tests {
         );
         assert_eq!(
             parse_command("/nope"),
-            Some(Command::Unknown("nope".into()))
+            Some(Command::Unknown("nope".into(), None))
+        );
+        assert_eq!(
+            parse_command("/review-pr 42"),
+            Some(Command::Unknown("review-pr".into(), Some("42".into())))
         );
         assert_eq!(parse_command("hello"), None);
     }
 
     #[test]
     fn prefix_matching() {
-        let names: Vec<_> = matching_commands("c").iter().map(|c| c.name).collect();
-        assert_eq!(names, ["clear", "compact", "context"]);
-        assert_eq!(matching_commands("").len(), COMMANDS.len());
-        assert!(matching_commands("zz").is_empty());
-        let names: Vec<_> = matching_commands("mode").iter().map(|c| c.name).collect();
-        assert_eq!(names, ["mode", "model"], "the exact name comes first");
+        let names = |prefix: &str, custom: &[CustomCommand]| -> Vec<String> {
+            matching_commands(prefix, custom)
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names("c", &[]), ["clear", "compact", "context"]);
+        assert_eq!(matching_commands("", &[]).len(), COMMANDS.len());
+        assert!(matching_commands("zz", &[]).is_empty());
+        assert_eq!(
+            names("mode", &[]),
+            ["mode", "model"],
+            "the exact name comes first"
+        );
+        let custom = CustomCommand {
+            name: "check".into(),
+            description: "run the checks".into(),
+            body: "Run $ARGUMENTS".into(),
+            source: std::path::PathBuf::new(),
+        };
+        assert_eq!(
+            names("c", std::slice::from_ref(&custom)),
+            ["clear", "compact", "context", "check"]
+        );
+        assert_eq!(matching_commands("ch", &[custom])[0].args, "[arguments]");
     }
 
     #[test]
     fn help_lists_every_command() {
-        let help = help_text();
+        let custom = CustomCommand {
+            name: "standup".into(),
+            description: "summarise yesterday".into(),
+            body: "Summarise.".into(),
+            source: std::path::PathBuf::new(),
+        };
+        let help = help_text(&[custom]);
         for c in COMMANDS {
             assert!(help.contains(&format!("/{}", c.name)));
         }
+        assert!(help.contains("- `/standup` summarise yesterday"));
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod approval;
 pub(crate) mod cells;
 pub(crate) mod commands;
 pub(crate) mod composer;
+pub(crate) mod custom_commands;
 pub(crate) mod diff;
 pub(crate) mod files;
 pub(crate) mod first_run;

@@ -8,8 +8,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Widget};
 
-use super::commands::{CommandSpec, matching_commands};
+use super::commands::{CommandItem, matching_commands};
 use super::composer::Composer;
+use super::custom_commands::CustomCommand;
 use super::theme::{Role, Theme};
 
 /// Most rows a list popup shows at once.
@@ -58,10 +59,10 @@ pub fn popup_for(composer: &Composer) -> Option<PopupKind> {
 }
 
 /// The command popup's rows.
-pub fn command_items(prefix: &str, theme: &Theme) -> Vec<Line<'static>> {
-    matching_commands(prefix)
+pub fn command_items(prefix: &str, custom: &[CustomCommand], theme: &Theme) -> Vec<Line<'static>> {
+    matching_commands(prefix, custom)
         .into_iter()
-        .map(|spec: &CommandSpec| {
+        .map(|spec: CommandItem| {
             let name = format!("/{}", spec.name);
             let args = if spec.args.is_empty() {
                 String::new()

@@ -71,7 +71,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     render_status(&app.status, app.now(), areas.status, buf, theme);
     if let Some((popup, selected)) = app.popup() {
         let (title, items) = match &popup {
-            PopupKind::Commands { prefix } => ("commands", command_items(prefix, theme)),
+            PopupKind::Commands { prefix } => (
+                "commands",
+                command_items(prefix, app.custom_commands(), theme),
+            ),
             PopupKind::Files { query, .. } => ("files", app.picker().items(query, theme)),
         };
         render_list_popup(

@@ -85,6 +85,12 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
     if let Some(history) = &config.history {
         app.show_history(history);
     }
+    let (commands, warnings) = super::custom_commands::load(
+        &config.project_root,
+        dirs::config_dir().as_deref(),
+        &super::commands::builtin_names(),
+    );
+    app.set_custom_commands(commands, warnings);
     let (tx, rx) = mpsc::channel::<Input>();
     spawn_agent_forwarder(events, tx.clone());
     spawn_file_lister(config.project_root.clone(), tx.clone());
