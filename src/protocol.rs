@@ -175,6 +175,10 @@ pub enum Event {
         mode: Mode,
         /// Context window in tokens.
         context_size: usize,
+        /// Tokens the context holds already: system prompt, tool declarations, the packed
+        /// repository and any resumed conversation.
+        #[serde(default)]
+        context_tokens: usize,
     },
     /// A user turn was accepted and the model starts working.
     TurnStarted {
@@ -273,7 +277,11 @@ pub enum Event {
         mode: Mode,
     },
     /// The conversation was cleared.
-    Cleared,
+    Cleared {
+        /// Tokens the context holds now (what stays: system prompt, tools, repository).
+        #[serde(default)]
+        context_tokens: usize,
+    },
     /// The permission mode and allow rules in force (answers [`Op::ShowPermissions`] and
     /// follows a revocation).
     Permissions {

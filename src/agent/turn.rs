@@ -28,6 +28,7 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         model: agent.backend.info().summary(),
         mode: agent.permissions.mode,
         context_size: agent.backend.info().context_size,
+        context_tokens: agent.context_tokens(),
     });
     agent.report_mcp_changes();
     while let Ok(op) = ops.recv() {
@@ -55,7 +56,9 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
             }
             Op::Clear => {
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
-                agent.emit(Event::Cleared);
+                agent.emit(Event::Cleared {
+                    context_tokens: agent.context_tokens(),
+                });
             }
             Op::ShowPermissions => agent.report_permissions(),
             Op::RevokeRule { rule } => agent.revoke_rule(&rule),
@@ -668,6 +671,14 @@ pub(super) fn malformed_error(raw: &str, error: &str) -> String {
 }
 
 impl Agent {
+    /// Tokens the conversation takes in the context now (0 when it cannot be counted).
+    pub(super) fn context_tokens(&self) -> usize {
+        self.render_prompt(&self.conversation, &self.render)
+            .ok()
+            .and_then(|prompt| self.backend.count_tokens(&prompt).ok())
+            .unwrap_or(0)
+    }
+
     /// Reports an event.
     pub(super) fn emit(&self, event: Event) {
         self.emitter.emit(event);

@@ -43,6 +43,12 @@ pub enum Action {
         /// The command line.
         command: String,
     },
+    /// Open the message in the user's editor (Ctrl-G); the result goes to
+    /// [`App::editor_finished`].
+    EditMessage {
+        /// The message as it is now.
+        text: String,
+    },
     /// Leave the TUI (the caller then shuts the agent down, after the terminal is restored,
     /// so what it prints while saving stays visible).
     Quit,
@@ -324,9 +330,11 @@ impl App {
                 model,
                 mode,
                 context_size,
+                context_tokens,
             } => {
                 self.status.mode = mode.name().to_string();
                 self.status.context_size = context_size;
+                self.status.context_tokens = Some(context_tokens);
                 self.notice(
                     NoticeLevel::Info,
                     format!("**gem** · {model} · mode `{mode}` · /help for commands"),
@@ -420,6 +428,7 @@ impl App {
                     self.status.context_size = usage.context_size;
                 }
                 self.status.last_usage = Some(usage);
+                self.status.context_tokens = Some(usage.prompt_tokens + usage.generated_tokens);
             }
             Event::Warning { message } => self.notice(NoticeLevel::Warning, message),
             Event::Error { message } => {
@@ -433,6 +442,7 @@ impl App {
                 tokens_before,
                 tokens_after,
             } => {
+                self.status.context_tokens = Some(tokens_after);
                 self.notice(
                     NoticeLevel::Info,
                     format!(
@@ -488,7 +498,8 @@ impl App {
             Event::McpServers { servers } => {
                 self.notice(NoticeLevel::Info, super::mcp_view::mcp_text(&servers))
             }
-            Event::Cleared => {
+            Event::Cleared { context_tokens } => {
+                self.status.context_tokens = Some(context_tokens);
                 self.transcript.clear();
                 self.notice(NoticeLevel::Info, "Started a fresh conversation.");
             }
@@ -792,6 +803,11 @@ impl App {
         match key.code {
             KeyCode::Enter if shift || alt => self.composer.newline(),
             KeyCode::Char('j') if ctrl => self.composer.newline(),
+            KeyCode::Char('g') if ctrl => {
+                return vec![Action::EditMessage {
+                    text: self.composer.text().to_string(),
+                }];
+            }
             KeyCode::Enter => {
                 if self.composer.text()[..self.composer.cursor()].ends_with('\\') {
                     self.composer.backspace();
@@ -923,6 +939,14 @@ impl App {
             return Vec::new();
         }
         self.send_user_turn(text)
+    }
+
+    /// Takes the message back from the user's editor, or says why it stayed as it was.
+    pub fn editor_finished(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(text) => self.composer.set_text(&text),
+            Err(why) => self.notice(NoticeLevel::Warning, format!("Editor: {why}")),
+        }
     }
 
     /// Uses the user's own slash commands (and shows the warnings about files that could not
@@ -1743,7 +1767,15 @@ mod tests {
             Some(CellKind::Notice { text, .. }) if text.contains("x.md")
         ));
         type_text(&mut app, "/rev");
-        assert_eq!(app.popup(), Some((PopupKind::Commands { prefix: "rev".into() }, 0)));
+        assert_eq!(
+            app.popup(),
+            Some((
+                PopupKind::Commands {
+                    prefix: "rev".into()
+                },
+                0
+            ))
+        );
         app.composer.set_text("/review-pr 42");
         assert_eq!(
             app.handle_key(key(KeyCode::Enter)),
@@ -1762,6 +1794,28 @@ mod tests {
         assert!(matches!(
             kinds(&app).last(),
             Some(CellKind::Notice { text, .. }) if text.contains("/review-pr")
+        ));
+    }
+
+    #[test]
+    fn ctrl_g_hands_the_message_to_the_editor_and_takes_back_what_it_saved() {
+        let mut app = app();
+        type_text(&mut app, "draft");
+        assert_eq!(
+            app.handle_key(ctrl('g')),
+            [Action::EditMessage {
+                text: "draft".into()
+            }]
+        );
+        app.editor_finished(Ok("draft, finished\nin two lines".into()));
+        assert_eq!(app.composer.text(), "draft, finished\nin two lines");
+        app.editor_finished(Err(
+            "`false` ended with exit status: 1; the message is unchanged".into(),
+        ));
+        assert_eq!(app.composer.text(), "draft, finished\nin two lines");
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.starts_with("Editor: ")
         ));
     }
 
@@ -1816,7 +1870,13 @@ mod tests {
             model: "gemma-4-E4B-it".into(),
             mode: Mode::AutoEdit,
             context_size: 32_768,
+            context_tokens: 20_000,
         });
+        assert_eq!(
+            app.status.context_used(),
+            Some(20_000),
+            "the packed repository counts before any message"
+        );
         app.handle_event(Event::TokenUsage {
             usage: TokenUsage {
                 prompt_tokens: 1000,
@@ -1831,5 +1891,14 @@ mod tests {
         assert_eq!(app.status.mode, "auto-edit");
         assert_eq!(app.status.context_used(), Some(1050));
         assert_eq!(app.status.cache_hit_percent(), Some(90));
+        app.handle_event(Event::Compacted {
+            tokens_before: 1050,
+            tokens_after: 400,
+        });
+        assert_eq!(app.status.context_used(), Some(400));
+        app.handle_event(Event::Cleared {
+            context_tokens: 300,
+        });
+        assert_eq!(app.status.context_used(), Some(300));
     }
 }

@@ -204,7 +204,7 @@ pub fn help_text(custom: &[CustomCommand]) -> String {
     }
     text.push_str(
         "\n**Keys**\n\
-         - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history\n\
+         - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history · `ctrl+g` edit in $EDITOR\n\
          - `@` attach a file · `/` commands · `!cmd` run a shell command\n\
          - `pgup`/`pgdn`/wheel scroll · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output\n\
          - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit\n\

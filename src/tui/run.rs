@@ -4,21 +4,19 @@
 //! agent's receiver) and finished shell commands. The loop blocks on it, waking on a timer only
 //! while a spinner animates or a coalesced redraw is due, so an idle TUI uses no CPU.
 
-use std::io::Stdout;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
 use super::app::{Action, App};
+use super::external_editor;
 use super::files::{MAX_FILES, list_project_files};
 use super::highlight::warm_up;
+use super::input_gate::InputGate;
 use super::render::render;
 use super::status::SPINNER_FRAME;
 use super::terminal::TerminalGuard;
@@ -27,8 +25,10 @@ use crate::protocol::{Event, Op};
 
 /// Shortest time between two frames (about 60 per second).
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
-/// How often the input thread checks whether the TUI has ended.
+/// How often the input thread checks whether the TUI has ended or lends the keyboard.
 const INPUT_POLL: Duration = Duration::from_millis(250);
+/// How long the input thread may take to stop reading before the editor starts.
+const EDITOR_HANDOVER: Duration = Duration::from_secs(2);
 /// Inputs handled between two frames at most, so a flood of deltas cannot starve drawing.
 const MAX_BATCH: usize = 512;
 
@@ -95,31 +95,33 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
     spawn_agent_forwarder(events, tx.clone());
     spawn_file_lister(config.project_root.clone(), tx.clone());
     thread::spawn(warm_up);
-    let stop = Arc::new(AtomicBool::new(false));
+    let gate = Arc::new(InputGate::default());
     let mut guard = TerminalGuard::enter()?;
-    spawn_input_reader(tx.clone(), Arc::clone(&stop));
+    spawn_input_reader(tx.clone(), Arc::clone(&gate));
     let size = guard.terminal.size()?;
     app.resize(size.width, size.height);
     let result = event_loop(
         &mut app,
-        &mut guard.terminal,
+        &mut guard,
         &rx,
         &tx,
         &ops,
         &config.project_root,
+        &gate,
     );
-    stop.store(true, Ordering::Relaxed);
+    gate.stop();
     drop(guard);
     result
 }
 
 fn event_loop(
     app: &mut App,
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    guard: &mut TerminalGuard,
     rx: &Receiver<Input>,
     tx: &Sender<Input>,
     ops: &Sender<Op>,
     root: &std::path::Path,
+    gate: &InputGate,
 ) -> anyhow::Result<()> {
     let mut last_draw: Option<Instant> = None;
     let mut dirty = true;
@@ -128,7 +130,7 @@ fn event_loop(
         let due = last_draw.is_none_or(|at| now >= at + FRAME_INTERVAL);
         if dirty && due {
             app.tick(now);
-            terminal.draw(|frame| render(app, frame))?;
+            guard.terminal.draw(|frame| render(app, frame))?;
             last_draw = Some(now);
             dirty = false;
         }
@@ -159,7 +161,7 @@ fn event_loop(
         let mut handled = 0;
         while let Some(input) = next {
             let actions = dispatch(app, input);
-            if perform(app, actions, tx, ops, root) {
+            if perform(app, actions, tx, ops, root, guard, gate)? {
                 return Ok(());
             }
             handled += 1;
@@ -218,7 +220,9 @@ fn perform(
     tx: &Sender<Input>,
     ops: &Sender<Op>,
     root: &std::path::Path,
-) -> bool {
+    guard: &mut TerminalGuard,
+    gate: &InputGate,
+) -> anyhow::Result<bool> {
     for action in actions {
         match action {
             Action::Send(op) => {
@@ -229,10 +233,20 @@ fn perform(
             Action::RunShell { id, command } => {
                 spawn_shell(id, command, root.to_path_buf(), tx.clone())
             }
-            Action::Quit => return true,
+            Action::EditMessage { text } => {
+                if !gate.lend(EDITOR_HANDOVER) {
+                    app.editor_finished(Err("the keyboard could not be handed over".into()));
+                    continue;
+                }
+                let editor = external_editor::editor_command();
+                let result = guard.suspended(|| external_editor::edit_with(&editor, &text));
+                gate.give_back();
+                app.editor_finished(result?);
+            }
+            Action::Quit => return Ok(true),
         }
     }
-    false
+    Ok(false)
 }
 
 fn spawn_agent_forwarder(events: Receiver<Event>, tx: Sender<Input>) {
@@ -252,9 +266,9 @@ fn spawn_file_lister(root: PathBuf, tx: Sender<Input>) {
     });
 }
 
-fn spawn_input_reader(tx: Sender<Input>, stop: Arc<AtomicBool>) {
+fn spawn_input_reader(tx: Sender<Input>, gate: Arc<InputGate>) {
     thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
+        while gate.wait_turn() {
             match event::poll(INPUT_POLL) {
                 Ok(true) => match event::read() {
                     Ok(ev) => {

@@ -27,6 +27,8 @@ pub struct StatusInfo {
     pub context_size: usize,
     /// Usage of the last generation.
     pub last_usage: Option<TokenUsage>,
+    /// Tokens the context holds, as last reported (start, generation, compaction, clear).
+    pub context_tokens: Option<usize>,
     /// Prefill progress (done, total) while a long prompt is processed.
     pub prefill: Option<(usize, usize)>,
     /// When the current turn (or compaction) started.
@@ -38,10 +40,12 @@ pub struct StatusInfo {
 }
 
 impl StatusInfo {
-    /// Context used: prompt plus generated tokens of the last generation.
+    /// Context used: as last reported, else the last generation's prompt plus output.
     pub fn context_used(&self) -> Option<usize> {
-        self.last_usage
-            .map(|u| u.prompt_tokens + u.generated_tokens)
+        self.context_tokens.or_else(|| {
+            self.last_usage
+                .map(|u| u.prompt_tokens + u.generated_tokens)
+        })
     }
 
     /// Share of the last prompt that was reused from the KV cache, in percent.

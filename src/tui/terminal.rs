@@ -25,29 +25,47 @@ pub(crate) struct TerminalGuard {
 impl TerminalGuard {
     /// Puts the terminal in TUI mode until the guard is dropped.
     pub(crate) fn enter() -> anyhow::Result<TerminalGuard> {
-        enable_raw_mode()?;
-        let mut out = stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            EnableMouseCapture
-        )?;
         // Lets terminals that support it report Shift+Enter distinctly from Enter.
         let enhanced_keys = supports_keyboard_enhancement().unwrap_or(false);
-        if enhanced_keys {
-            execute!(
-                out,
-                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-            )?;
-        }
+        take_terminal(enhanced_keys)?;
         install_panic_hook();
-        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        let terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
         Ok(TerminalGuard {
             terminal,
             enhanced_keys,
         })
     }
+
+    /// Hands the terminal to another program (the user's editor) and takes it back when
+    /// `run` returns, redrawing everything afterwards.
+    pub(crate) fn suspended<T>(&mut self, run: impl FnOnce() -> T) -> anyhow::Result<T> {
+        restore_terminal(self.enhanced_keys);
+        let _ = self.terminal.show_cursor();
+        let result = run();
+        take_terminal(self.enhanced_keys)?;
+        self.terminal.clear()?;
+        Ok(result)
+    }
+}
+
+/// Raw mode, the alternate screen, bracketed paste, mouse capture and (where supported) key
+/// disambiguation.
+fn take_terminal(enhanced_keys: bool) -> std::io::Result<()> {
+    enable_raw_mode()?;
+    let mut out = stdout();
+    execute!(
+        out,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    )?;
+    if enhanced_keys {
+        execute!(
+            out,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        )?;
+    }
+    Ok(())
 }
 
 impl Drop for TerminalGuard {

@@ -304,6 +304,7 @@ fn status_line() {
                 model: "gemma-4-E4B-it Q4_K_M, 4.5B params".into(),
                 mode: crate::agent::Mode::AutoEdit,
                 context_size: 32_768,
+                context_tokens: 9_000,
             },
             Event::TokenUsage { usage: usage() },
             Event::TurnStarted { turn: 2 },

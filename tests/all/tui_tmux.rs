@@ -622,3 +622,76 @@ fn model_switches_mid_session_and_the_conversation_goes_on_on_the_new_one() {
     let status = std::fs::read_to_string(project.private("gem-status")).unwrap_or_default();
     assert_eq!(status.trim(), "0", "{}", project.diagnostics());
 }
+
+#[test]
+fn ctrl_g_edits_the_message_in_the_editor_and_a_custom_command_sends_its_text() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    // The "editor": keeps what it was given, then adds a line as a user would.
+    let editor = project.private("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ncp \"$1\" {seen}\nprintf ' and a line from the editor' >> \"$1\"\n",
+            seen = sh_quote(path_str(&project.private("editor-saw")))
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let commands = project.root().join(".gem/commands");
+    std::fs::create_dir_all(&commands).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        commands.join("greet.md"),
+        "---\ndescription: Say hello to someone\n---\nSay hello to $ARGUMENTS, politely.\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let answer = "<|channel>thought\nok\n<channel|>Hello, world, politely.<turn|>";
+    let replay = project.replay(&[answer]);
+    // `env` takes its -u options before any assignment.
+    let command = project
+        .gem_command(&replay)
+        .replace("env -u GEM_MODEL", "env -u VISUAL -u GEM_MODEL")
+        .replace(
+            "XDG_CONFIG_HOME=",
+            &format!("EDITOR={} XDG_CONFIG_HOME=", sh_quote(path_str(&editor))),
+        );
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("the TUI", &project, |p| p.contains("Ask anything"));
+
+    tmux.type_text("a draft");
+    tmux.press("C-g");
+    tmux.wait_for("the edited message back in the box", &project, |p| {
+        p.contains("a draft and a line from the editor")
+    });
+    assert_eq!(
+        std::fs::read_to_string(project.private("editor-saw")).unwrap_or_default(),
+        "a draft",
+        "the editor got the message"
+    );
+
+    // Clear the box; the custom command is offered by the popup and sends its text.
+    tmux.press("C-c");
+    tmux.type_text("/gre");
+    tmux.wait_for("the custom command in the popup", &project, |p| {
+        p.contains("/greet") && p.contains("Say hello to someone")
+    });
+    tmux.press("C-c");
+    tmux.type_text("/greet world");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the answer", &project, |p| {
+        p.contains("Hello, world, politely.")
+    });
+    assert!(
+        pane.contains("Say hello to world, politely."),
+        "the expanded text was sent:\n{pane}"
+    );
+    tmux.press("C-c");
+    tmux.press("C-c");
+    tmux.wait_until_ended("quitting", &project);
+}
