@@ -335,9 +335,14 @@ impl App {
                 self.status.mode = mode.name().to_string();
                 self.status.context_size = context_size;
                 self.status.context_tokens = Some(context_tokens);
+                // One short line (the model's full facts are in /model): it must not wrap.
                 self.notice(
                     NoticeLevel::Info,
-                    format!("**gem** · {model} · mode `{mode}` · /help for commands"),
+                    format!(
+                        "**gem** · {} · {} context · mode `{mode}` · /help for commands",
+                        self.status.model_line,
+                        format_tokens(context_size)
+                    ),
                 );
                 self.session_id = Some(session_id);
                 self.model_facts = Some(model);
@@ -1860,6 +1865,25 @@ mod tests {
         );
         app.handle_key(key(KeyCode::End));
         assert!(app.transcript.scroll.is_following());
+    }
+
+    #[test]
+    fn the_header_is_one_short_line_whatever_the_model_facts() {
+        let mut app = app();
+        app.handle_event(Event::SessionConfigured {
+            session_id: "s1".into(),
+            model: "Gemma 4 E4B it (gemma4, E4B, 7.5B params, Q4_K - Medium, context 131072 of \
+                    131072 trained, vision/audio projector found)"
+                .into(),
+            mode: Mode::Ask,
+            context_size: 131_072,
+            context_tokens: 0,
+        });
+        let Some(CellKind::Notice { text, .. }) = kinds(&app).last().cloned() else {
+            panic!("no header");
+        };
+        assert!(text.contains("gemma-4-E4B Q4_K_M"), "{text}");
+        assert!(!text.contains('\n') && text.chars().count() < 100, "{text}");
     }
 
     #[test]
