@@ -12,6 +12,8 @@ pub mod engine;
 pub mod exec;
 pub(crate) mod first_line;
 pub mod gemma;
+#[cfg(test)]
+pub(crate) mod git_fixture;
 pub mod mcp;
 pub mod models;
 pub(crate) mod plural;

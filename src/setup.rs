@@ -394,14 +394,7 @@ fn open_session(
         for warning in &reader.warnings {
             eprintln!("gem: warning: {warning}");
         }
-        let conversation = reader
-            .into_records()
-            .into_iter()
-            .rev()
-            .find_map(|r| match r.body {
-                crate::session::RecordBody::Conversation(conversation) => Some(conversation),
-                _ => None,
-            });
+        let conversation = reader.into_last_conversation();
         eprintln!("gem: resumed session {}", writer.id());
         return Ok((Some(writer), conversation));
     }

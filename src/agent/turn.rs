@@ -545,11 +545,7 @@ impl Agent {
     /// `keep_current_turn` (automatic compaction in the middle of a turn) the turn in progress,
     /// from the user's latest message on, is kept as it is after the summary of what came before.
     pub(super) fn compact(&mut self, hint: Option<&str>, keep_current_turn: bool) {
-        let before = self
-            .render_prompt(&self.conversation, &self.render)
-            .ok()
-            .and_then(|p| self.backend.count_tokens(&p).ok())
-            .unwrap_or(0);
+        let before = self.context_tokens();
         let turns = &self.conversation.turns;
         let split = if keep_current_turn {
             turns
@@ -602,11 +598,7 @@ impl Agent {
                 )]);
                 fresh.turns.extend(current);
                 self.conversation = fresh;
-                let after = self
-                    .render_prompt(&self.conversation, &self.render)
-                    .ok()
-                    .and_then(|p| self.backend.count_tokens(&p).ok())
-                    .unwrap_or(0);
+                let after = self.context_tokens();
                 self.emit(Event::Compacted {
                     tokens_before: before,
                     tokens_after: after,

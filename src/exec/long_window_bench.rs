@@ -464,27 +464,9 @@ mod tests {
     fn a_copy_of_a_git_project_packs_in_the_original_order() {
         let from = tempfile::tempdir().expect("tempdir");
         let repo = git2::Repository::init(from.path()).expect("init");
-        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
-        let mut parent: Option<git2::Oid> = None;
         // Committed z first, then a: the history's order is the reverse of the paths'.
-        for name in ["z.rs", "a.rs"] {
-            std::fs::write(from.path().join(name), format!("// {name}\n")).expect("write");
-            let mut index = repo.index().expect("index");
-            index.add_path(Path::new(name)).expect("add");
-            index.write().expect("index write");
-            let tree = repo
-                .find_tree(index.write_tree().expect("tree"))
-                .expect("find tree");
-            let parents: Vec<git2::Commit<'_>> = parent
-                .iter()
-                .map(|oid| repo.find_commit(*oid).expect("parent"))
-                .collect();
-            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-            parent = Some(
-                repo.commit(Some("HEAD"), &sig, &sig, name, &tree, &parent_refs)
-                    .expect("commit"),
-            );
-        }
+        crate::git_fixture::commit_files(&repo, &[("z.rs", "// z.rs\n")], "z.rs", 1_000);
+        crate::git_fixture::commit_files(&repo, &[("a.rs", "// a.rs\n")], "a.rs", 2_000);
         let to = tempfile::tempdir().expect("tempdir");
         copy_project(from.path(), to.path()).expect("copy");
         let count = |text: &str| text.len();

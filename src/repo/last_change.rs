@@ -126,26 +126,10 @@ mod tests {
     use std::path::Path;
     use std::time::{Duration, SystemTime};
 
-    use git2::{Repository, Signature, Time};
+    use git2::Repository;
 
+    use crate::git_fixture::commit_files;
     use crate::repo::{PackOptions, PackedRepo, display_path, pack};
-
-    /// Commits `files` (path, contents), written now, at `seconds` since the epoch.
-    fn commit(repo: &Repository, files: &[(&str, &str)], seconds: i64) {
-        let work_tree = repo.workdir().unwrap().to_path_buf();
-        let mut index = repo.index().unwrap();
-        for (path, contents) in files {
-            fs::write(work_tree.join(path), contents).unwrap();
-            index.add_path(Path::new(path)).unwrap();
-        }
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = Signature::new("Ada", "ada@example.com", &Time::new(seconds, 0)).unwrap();
-        let parent = repo.head().and_then(|h| h.peel_to_commit()).ok();
-        let parents: Vec<_> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, "change", &tree, &parents)
-            .unwrap();
-    }
 
     /// Sets the modification time of every file in `root` (not `.git`), the later the
     /// earlier its name sorts: the opposite of the history's order.
@@ -172,9 +156,19 @@ mod tests {
     /// The origin: `b.rs` and `old.rs` first, then `mid.rs` (and `b.rs` again), then `new.rs`.
     fn origin(dir: &Path) -> Repository {
         let repo = Repository::init(dir).unwrap();
-        commit(&repo, &[("b.rs", "b1\n"), ("old.rs", "old\n")], 1_000);
-        commit(&repo, &[("mid.rs", "mid\n"), ("b.rs", "b2\n")], 2_000);
-        commit(&repo, &[("new.rs", "new\n")], 3_000);
+        commit_files(
+            &repo,
+            &[("b.rs", "b1\n"), ("old.rs", "old\n")],
+            "change",
+            1_000,
+        );
+        commit_files(
+            &repo,
+            &[("mid.rs", "mid\n"), ("b.rs", "b2\n")],
+            "change",
+            2_000,
+        );
+        commit_files(&repo, &[("new.rs", "new\n")], "change", 3_000);
         repo
     }
 
@@ -216,7 +210,7 @@ mod tests {
         assert_eq!(after.text[..old_place], before.text[..old_place]);
 
         // Committing the edit keeps it last (the newest commit).
-        commit(&repo, &[("mid.rs", "mid, edited\n")], 4_000);
+        commit_files(&repo, &[("mid.rs", "mid, edited\n")], "change", 4_000);
         fs::remove_file(dir.path().join("a_untracked.rs")).unwrap();
         assert_eq!(
             order(&pack_all(dir.path())),
@@ -228,9 +222,8 @@ mod tests {
     fn a_project_below_the_top_of_the_work_tree_uses_the_history_too() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
-        fs::create_dir(dir.path().join("sub")).unwrap();
-        commit(&repo, &[("sub/z.rs", "z\n")], 1_000);
-        commit(&repo, &[("sub/a.rs", "a\n")], 2_000);
+        commit_files(&repo, &[("sub/z.rs", "z\n")], "change", 1_000);
+        commit_files(&repo, &[("sub/a.rs", "a\n")], "change", 2_000);
         scramble_mtimes(&dir.path().join("sub"), &["a.rs", "z.rs"]);
         assert_eq!(order(&pack_all(&dir.path().join("sub"))), ["z.rs", "a.rs"]);
     }

@@ -5,6 +5,7 @@
 
 use super::error::SessionError;
 use super::record::{Record, RecordBody, SessionHeader};
+use crate::gemma::Conversation;
 use std::path::{Path, PathBuf};
 
 /// A whole session read back from disk.
@@ -37,6 +38,17 @@ impl SessionReader {
     /// Takes the records, dropping the rest.
     pub fn into_records(self) -> Vec<Record> {
         self.records
+    }
+
+    /// The conversation as the last turn left it (what `--resume` continues from), if any.
+    pub fn into_last_conversation(self) -> Option<Conversation> {
+        self.records
+            .into_iter()
+            .rev()
+            .find_map(|record| match record.body {
+                RecordBody::Conversation(conversation) => Some(conversation),
+                _ => None,
+            })
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Self, SessionError> {

@@ -939,6 +939,11 @@ impl App {
             });
             return vec![Action::RunShell { id, command }];
         }
+        self.send_or_queue(text)
+    }
+
+    /// Sends `text` as the next user turn, or queues it while the agent is busy.
+    fn send_or_queue(&mut self, text: String) -> Vec<Action> {
         if self.busy.is_some() {
             self.queued.push_back(text);
             return Vec::new();
@@ -1115,11 +1120,7 @@ impl App {
             Command::Unknown(name, args) => {
                 if let Some(custom) = self.custom_commands.iter().find(|c| c.name == name) {
                     let text = custom.expand(args.as_deref());
-                    if self.busy.is_some() {
-                        self.queued.push_back(text);
-                        return Vec::new();
-                    }
-                    return self.send_user_turn(text);
+                    return self.send_or_queue(text);
                 }
                 let known: Vec<String> = COMMANDS
                     .iter()

@@ -83,14 +83,8 @@ fn a_resumed_conversation_restores_its_kv_state_from_disk() {
     let sessions = store.list(root.path()).unwrap();
     assert_eq!(sessions.len(), 1);
     let (_, reader) = store.resume(&sessions[0].id).unwrap();
-    let conversation: gem::gemma::Conversation = reader
-        .into_records()
-        .into_iter()
-        .rev()
-        .find_map(|r| match r.body {
-            gem::session::RecordBody::Conversation(conversation) => Some(conversation),
-            _ => None,
-        })
+    let conversation = reader
+        .into_last_conversation()
         .expect("the session recorded its conversation");
     assert_eq!(conversation.turns.len(), 4, "two user turns, two answers");
 

@@ -2,32 +2,14 @@
 
 use std::path::Path;
 
-use git2::{Repository, Signature, Time};
+use git2::Repository;
 use serde_json::json;
 
 use crate::tools::test_support::Project;
 use crate::tools::{Preview, Registry, Tool, ToolKind};
 
 use super::GitTool;
-
-/// Commits the files given (path, contents) at `seconds` since the epoch.
-fn commit_files(repo: &Repository, files: &[(&str, &str)], message: &str, seconds: i64) {
-    let workdir = repo.workdir().unwrap().to_path_buf();
-    let mut index = repo.index().unwrap();
-    for (path, contents) in files {
-        let full = workdir.join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(&full, contents).unwrap();
-        index.add_path(Path::new(path)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::new("Ada Lovelace", "ada@example.com", &Time::new(seconds, 0)).unwrap();
-    let parent = repo.head().and_then(|h| h.peel_to_commit()).ok();
-    let parents: Vec<_> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap();
-}
+use crate::git_fixture::commit_files;
 
 /// A project with two commits: `a.txt` created, then changed along with a new `b.txt`.
 fn repo_project() -> (Project, Repository) {
