@@ -56,6 +56,9 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
             }
             Op::Clear => {
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
+                // Recorded so that `--resume` continues from the cleared conversation, not
+                // from the last turn before `/clear`.
+                agent.record_conversation();
                 agent.emit(Event::Cleared {
                     context_tokens: agent.context_tokens(),
                 });
@@ -255,9 +258,15 @@ impl Agent {
                 ),
             });
         }
+        self.record_conversation();
+        self.emit(Event::TurnComplete { reason, final_text });
+    }
+
+    /// Writes the conversation as it stands to the session file: `--resume` continues from
+    /// the last one written.
+    fn record_conversation(&self) {
         self.emitter
             .record(&RecordBody::Conversation(self.conversation.clone()));
-        self.emit(Event::TurnComplete { reason, final_text });
     }
 
     fn grammar(&self) -> Option<GrammarSpec> {
@@ -598,6 +607,7 @@ impl Agent {
                 )]);
                 fresh.turns.extend(current);
                 self.conversation = fresh;
+                self.record_conversation();
                 let after = self.context_tokens();
                 self.emit(Event::Compacted {
                     tokens_before: before,

@@ -334,3 +334,54 @@ fn prompts_are_rendered_with_the_embedded_template_when_it_is_used() {
         "<bos><|turn>system\nYou are a test agent.<turn|>\n\n<|turn>user\nhi<turn|>\n\n<|turn>model\n"
     );
 }
+
+/// `/clear` is recorded: a session resumed after it continues from the cleared conversation,
+/// and the turns before the clear stay gone.
+#[test]
+fn resuming_after_clear_does_not_bring_the_cleared_turns_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = gem::session::SessionStore::at(dir.path().join("sessions"));
+    let writer = store.create(dir.path(), "replay:clear").unwrap();
+    let id = writer.id().to_string();
+    let backend = ReplayBackend::new("clear".into(), vec!["Noted: blue.<turn|>".into()]);
+    let agent = Agent::new(
+        Arc::new(backend),
+        support::test_agent_config(dir.path()),
+        Permissions::new(Mode::ReadOnly, &[]).unwrap(),
+        Some(writer),
+    );
+    let handle = spawn(agent);
+    handle
+        .ops
+        .send(Op::UserTurn {
+            text: "my favourite colour is blue".into(),
+            attachments: vec![],
+        })
+        .unwrap();
+    while !matches!(handle.events.recv().unwrap(), Event::TurnComplete { .. }) {}
+    let before_clear = store.resume(&id).unwrap().1.into_last_conversation();
+    assert_eq!(
+        before_clear.map(|c| c.turns.len()),
+        Some(2),
+        "the turn was recorded before the clear"
+    );
+    handle.ops.send(Op::Clear).unwrap();
+    while !matches!(handle.events.recv().unwrap(), Event::Cleared { .. }) {}
+    handle.ops.send(Op::Shutdown).unwrap();
+    while handle.events.recv().is_ok() {}
+    let resumed = store
+        .resume(&id)
+        .unwrap()
+        .1
+        .into_last_conversation()
+        .expect("a conversation was recorded");
+    assert!(resumed.turns.is_empty(), "{:?}", resumed.turns);
+    assert_eq!(
+        resumed.system.as_deref(),
+        Some(
+            support::test_agent_config(dir.path())
+                .system_prompt
+                .as_str()
+        )
+    );
+}
