@@ -1,13 +1,14 @@
 //! A small Markdown renderer: text to wrapped, styled lines.
 //!
 //! Line based, so it renders partial (streaming) text well: headings, lists, task lists, block
-//! quotes, rules, tables (as typed), fenced code (highlighted by language), and inline code,
+//! quotes, rules, tables (drawn as boxes once their rows are complete), fenced code (highlighted by language), and inline code,
 //! bold, italic, strike-through and links.
 
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::highlight::CodeHighlighter;
+use super::markdown_table::{is_table_row, render_table};
 use super::theme::{Role, Theme};
 use super::wrap::{str_width, wrap_line};
 
@@ -18,6 +19,7 @@ pub fn render_markdown(text: &str, width: usize, theme: &Theme) -> Vec<Line<'sta
     for raw in text.split('\n') {
         stream.push_line(raw, theme, &mut lines);
     }
+    stream.finish(theme, &mut lines);
     trim_trailing_blank(&mut lines);
     lines
 }
@@ -30,16 +32,22 @@ pub fn trim_trailing_blank(lines: &mut Vec<Line<'static>>) {
 }
 
 /// Incremental rendering of append-only text: each complete line is rendered once, keeping
-/// the state that spans lines (an open code fence and its highlighter).
+/// the state that spans lines (an open code fence and its highlighter, the rows of a table
+/// not yet ended).
 pub struct MarkdownStream {
     width: usize,
     fence: Option<(String, CodeHighlighter)>,
+    table: Vec<String>,
 }
 
 impl MarkdownStream {
     /// An empty stream rendering at `width` columns.
     pub fn new(width: usize) -> MarkdownStream {
-        MarkdownStream { width, fence: None }
+        MarkdownStream {
+            width,
+            fence: None,
+            table: Vec::new(),
+        }
     }
 
     /// Renders one complete line (without its `\n`), appending its rows to `out`.
@@ -57,6 +65,11 @@ impl MarkdownStream {
             }
             return;
         }
+        if is_table_row(raw.trim_start()) {
+            self.table.push(raw.to_string());
+            return;
+        }
+        self.finish(theme, out);
         if let Some((marker, lang)) = fence_open(raw) {
             out.push(Line::from(Span::styled(
                 raw.trim().to_string(),
@@ -69,16 +82,50 @@ impl MarkdownStream {
         out.extend(wrap_line(&line, width, hang));
     }
 
-    /// Renders an incomplete last line without changing the stream (code stays unhighlighted
-    /// until its line is complete).
+    /// Renders the rows of a table that has not ended yet (call at the end of the text).
+    pub fn finish(&mut self, theme: &Theme, out: &mut Vec<Line<'static>>) {
+        if !self.table.is_empty() {
+            let rows: Vec<&str> = self.table.iter().map(String::as_str).collect();
+            out.extend(table_or_typed(&rows, self.width, theme));
+            self.table.clear();
+        }
+    }
+
+    /// Renders an incomplete last line, after the rows of a table not yet ended, without
+    /// changing the stream (code stays unhighlighted until its line is complete).
     pub fn render_tail(&self, raw: &str, theme: &Theme) -> Vec<Line<'static>> {
         if self.fence.is_some() {
             let line = Line::from(Span::styled(raw.to_string(), theme.style(Role::Text)));
             return wrap_line(&line, self.width, 0);
         }
-        let (line, hang) = render_block_line(raw, self.width, theme);
-        wrap_line(&line, self.width, hang)
+        let mut rows: Vec<&str> = self.table.iter().map(String::as_str).collect();
+        let tail_is_row = is_table_row(raw.trim_start());
+        if tail_is_row {
+            rows.push(raw);
+        }
+        let mut lines = if rows.is_empty() {
+            Vec::new()
+        } else {
+            table_or_typed(&rows, self.width, theme)
+        };
+        if !tail_is_row {
+            let (line, hang) = render_block_line(raw, self.width, theme);
+            lines.extend(wrap_line(&line, self.width, hang));
+        }
+        lines
     }
+}
+
+/// Table rows drawn as a table, or as typed when they are not one (or cannot fit).
+fn table_or_typed(rows: &[&str], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    render_table(rows, width, theme).unwrap_or_else(|| {
+        rows.iter()
+            .flat_map(|row| {
+                let (line, hang) = render_block_line(row, width, theme);
+                wrap_line(&line, width, hang)
+            })
+            .collect()
+    })
 }
 
 /// Whether `raw` closes a fence opened with `marker`.
@@ -457,6 +504,32 @@ mod tests {
         lines.extend(stream.render_tail(tail, &theme));
         trim_trailing_blank(&mut lines);
         assert_eq!(lines, render_markdown(text, 30, &theme));
+    }
+
+    #[test]
+    fn a_streamed_table_renders_as_the_finished_one_at_every_step() {
+        let theme = Theme::dark();
+        let text = "Sizes:\n| file | lines |\n|---|--:|\n| a.rs | 10 |\n| b.rs | 200 |\nDone.";
+        let whole = render_markdown(text, 40, &theme);
+        assert!(plain(&whole).contains(&"│ b.rs │   200 │".to_string()), "{:?}", plain(&whole));
+        // Every prefix that ends inside the table shows the rows so far as a table.
+        for cut in [text.find("| a.rs").unwrap() + 3, text.find("Done").unwrap() + 2] {
+            let partial = &text[..cut];
+            let mut stream = MarkdownStream::new(40);
+            let (complete, tail) = partial.rsplit_once('\n').expect("has a newline");
+            let mut lines = Vec::new();
+            for line in complete.split('\n') {
+                stream.push_line(line, &theme, &mut lines);
+            }
+            assert!(lines.len() == 1, "the rows wait for the table to end: {:?}", plain(&lines));
+            lines.extend(stream.render_tail(tail, &theme));
+            let shown = plain(&lines);
+            assert!(shown.iter().any(|l| l.starts_with("┌")), "{shown:?}");
+            assert!(shown.iter().any(|l| l.starts_with("└")), "{shown:?}");
+        }
+        // A table at the very end is drawn too.
+        let at_end = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |", 40, &theme);
+        assert_eq!(plain(&at_end).last().map(String::as_str), Some("└───┴───┘"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub(crate) mod history;
 pub(crate) mod input_gate;
 pub mod launch;
 pub(crate) mod markdown;
+mod markdown_table;
 pub(crate) mod mcp_view;
 pub(crate) mod mentions;
 pub(crate) mod model_list;
