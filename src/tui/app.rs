@@ -12,7 +12,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use super::approval::Approval;
 use super::cells::{CellKind, NoticeLevel, RenderCtx, ToolCell, ToolStatus, key_argument};
-use super::commands::{COMMANDS, Command, MODES, help_text, matching_commands, parse_command};
+use super::commands::{
+    COMMANDS, Command, KEYS_HELP, MODES, help_text, matching_commands, parse_command,
+};
 use super::composer::Composer;
 use super::custom_commands::CustomCommand;
 use super::format::{format_tokens, plural};
@@ -833,6 +835,9 @@ impl App {
             KeyCode::Char('w') if ctrl => self.composer.delete_word_back(),
             KeyCode::Char('b') if alt => self.composer.move_word_left(),
             KeyCode::Char('f') if alt => self.composer.move_word_right(),
+            KeyCode::Char('?') if !ctrl && !alt && self.composer.is_empty() => {
+                self.notice(NoticeLevel::Info, KEYS_HELP.to_string());
+            }
             KeyCode::Char(c) if !ctrl => self.composer.insert_char(c),
             KeyCode::Backspace if ctrl || alt => self.composer.delete_word_back(),
             KeyCode::Backspace => self.composer.backspace(),
@@ -1215,6 +1220,23 @@ mod tests {
                 text: "hello".into()
             }]
         );
+    }
+
+    #[test]
+    fn question_mark_in_an_empty_message_box_shows_every_key() {
+        let mut app = app();
+        app.handle_key(key(KeyCode::Char('?')));
+        assert!(app.composer.is_empty(), "the `?` is not typed");
+        assert!(
+            matches!(kinds(&app).last(), Some(CellKind::Notice { text, .. })
+                if text.contains("**Approvals**") && text.contains("`ctrl+g`")),
+            "{:?}",
+            kinds(&app)
+        );
+        let cells = kinds(&app).len();
+        type_text(&mut app, "why?");
+        assert_eq!(app.composer.text(), "why?", "inside a message `?` is text");
+        assert_eq!(kinds(&app).len(), cells);
     }
 
     #[test]

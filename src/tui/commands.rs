@@ -185,6 +185,21 @@ pub fn matching_commands(prefix: &str, custom: &[CustomCommand]) -> Vec<CommandI
     matches
 }
 
+/// Every key binding (Markdown): the end of `/help`, and what `?` in an empty message box shows.
+pub const KEYS_HELP: &str = "\
+**Keys**
+- `enter` send · `shift+enter`/`alt+enter`/`ctrl+j`/`\\`+`enter` new line · `up`/`down` history
+- `ctrl+g` edit the message in $EDITOR · `ctrl+a`/`ctrl+e` line start/end · `ctrl+u`/`ctrl+k` delete to start/end · `ctrl+w`/`alt+backspace` delete a word · `alt+b`/`alt+f` word left/right
+- `@` attach a file · `/` commands · `!cmd` run a shell command · `?` these keys
+- `pgup`/`pgdn`/wheel/`shift+up`/`shift+down` scroll · `ctrl+home` top · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output
+- `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit · `ctrl+d` quit (empty message)
+
+**Approvals**
+- `y`/`enter` run · `n`/`esc` deny · `e` edit the command · `a` always, as the overlay states
+- `up`/`down`/`pgup`/`pgdn`/wheel scroll a long preview
+- keys typed just before an approval appears stay in the message box
+";
+
 /// The `/help` text (Markdown), the user's own commands included.
 pub fn help_text(custom: &[CustomCommand]) -> String {
     let mut text = String::from("**Commands**\n");
@@ -202,17 +217,8 @@ pub fn help_text(custom: &[CustomCommand]) -> String {
             text.push_str(&format!("- `/{}` {}\n", c.name, c.description));
         }
     }
-    text.push_str(
-        "\n**Keys**\n\
-         - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history · `ctrl+g` edit in $EDITOR\n\
-         - `@` attach a file · `/` commands · `!cmd` run a shell command\n\
-         - `pgup`/`pgdn`/wheel scroll · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output\n\
-         - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit\n\
-         \n**Approvals**\n\
-         - `y`/`enter` run · `n`/`esc` deny · `e` edit the command · `a` always, as the overlay states\n\
-         - `up`/`down`/`pgup`/`pgdn`/wheel scroll a long preview\n\
-         - keys typed just before an approval appears stay in the message box\n",
-    );
+    text.push('\n');
+    text.push_str(KEYS_HELP);
     text
 }
 
