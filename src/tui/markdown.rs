@@ -511,9 +511,16 @@ mod tests {
         let theme = Theme::dark();
         let text = "Sizes:\n| file | lines |\n|---|--:|\n| a.rs | 10 |\n| b.rs | 200 |\nDone.";
         let whole = render_markdown(text, 40, &theme);
-        assert!(plain(&whole).contains(&"│ b.rs │   200 │".to_string()), "{:?}", plain(&whole));
+        assert!(
+            plain(&whole).contains(&"│ b.rs │   200 │".to_string()),
+            "{:?}",
+            plain(&whole)
+        );
         // Every prefix that ends inside the table shows the rows so far as a table.
-        for cut in [text.find("| a.rs").unwrap() + 3, text.find("Done").unwrap() + 2] {
+        for cut in [
+            text.find("| a.rs").unwrap() + 3,
+            text.find("Done").unwrap() + 2,
+        ] {
             let partial = &text[..cut];
             let mut stream = MarkdownStream::new(40);
             let (complete, tail) = partial.rsplit_once('\n').expect("has a newline");
@@ -521,7 +528,11 @@ mod tests {
             for line in complete.split('\n') {
                 stream.push_line(line, &theme, &mut lines);
             }
-            assert!(lines.len() == 1, "the rows wait for the table to end: {:?}", plain(&lines));
+            assert!(
+                lines.len() == 1,
+                "the rows wait for the table to end: {:?}",
+                plain(&lines)
+            );
             lines.extend(stream.render_tail(tail, &theme));
             let shown = plain(&lines);
             assert!(shown.iter().any(|l| l.starts_with("┌")), "{shown:?}");

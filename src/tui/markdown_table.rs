@@ -34,19 +34,28 @@ pub fn render_table(rows: &[&str], width: usize, theme: &Theme) -> Option<Vec<Li
     let aligns = separator_aligns(rows.get(1)?)?;
     let columns = header.len().max(aligns.len());
     let body: Vec<Vec<String>> = rows[2..].iter().map(|row| split_row(row)).collect();
-    let cell_text = |cells: &[String], column: usize| cells.get(column).cloned().unwrap_or_default();
+    let cell_text =
+        |cells: &[String], column: usize| cells.get(column).cloned().unwrap_or_default();
 
     let text_style = theme.style(Role::Text);
     let header_style = text_style.add_modifier(Modifier::BOLD);
     let styled = |text: &str, header: bool| {
-        Line::from(inline(text, if header { header_style } else { text_style }, theme))
+        Line::from(inline(
+            text,
+            if header { header_style } else { text_style },
+            theme,
+        ))
     };
     let header_lines: Vec<Line<'static>> = (0..columns)
         .map(|c| styled(&cell_text(&header, c), true))
         .collect();
     let body_lines: Vec<Vec<Line<'static>>> = body
         .iter()
-        .map(|cells| (0..columns).map(|c| styled(&cell_text(cells, c), false)).collect())
+        .map(|cells| {
+            (0..columns)
+                .map(|c| styled(&cell_text(cells, c), false))
+                .collect()
+        })
         .collect();
 
     let mut widths: Vec<usize> = (0..columns)
@@ -228,7 +237,10 @@ mod tests {
 
     #[test]
     fn escaped_pipes_and_pipes_in_code_stay_in_their_cell() {
-        assert_eq!(split_row(r"| a \| b | `x|y` | c |"), ["a | b", "`x|y`", "c"]);
+        assert_eq!(
+            split_row(r"| a \| b | `x|y` | c |"),
+            ["a | b", "`x|y`", "c"]
+        );
         assert_eq!(split_row("|  | b |"), ["", "b"]);
     }
 }
