@@ -51,6 +51,13 @@ pub enum Action {
         /// The message as it is now.
         text: String,
     },
+    /// Put `text` on the clipboard (OSC 52: the terminal, also over ssh, does it).
+    Copy {
+        /// What to copy.
+        text: String,
+    },
+    /// Capture the mouse (wheel scrolling) or leave it to the terminal (text selection).
+    CaptureMouse(bool),
     /// Leave the TUI (the caller then shuts the agent down, after the terminal is restored,
     /// so what it prints while saving stays visible).
     Quit,
@@ -82,6 +89,8 @@ pub struct App {
     approvals: VecDeque<Approval>,
     type_ahead: TypeAhead,
     show_thinking: bool,
+    /// Select mode (Ctrl-S): the mouse is left to the terminal for selecting text.
+    select_mode: bool,
     expand_tools: bool,
     session_diffs: Vec<String>,
     session_id: Option<String>,
@@ -126,6 +135,7 @@ impl App {
             approvals: VecDeque::new(),
             type_ahead: TypeAhead::default(),
             show_thinking: false,
+            select_mode: false,
             expand_tools: false,
             session_diffs: Vec::new(),
             session_id: None,
@@ -187,6 +197,17 @@ impl App {
             show_thinking: self.show_thinking,
             expand_tools: self.expand_tools,
         }
+    }
+
+    /// Whether select mode (Ctrl-S) leaves the mouse to the terminal.
+    pub fn in_select_mode(&self) -> bool {
+        self.select_mode
+    }
+
+    /// The transcript as plain text at `width` columns (what stays in the terminal's
+    /// scrollback after gem ends); empty when nothing was said.
+    pub fn transcript_text(&self, width: u16) -> String {
+        self.transcript.plain_text(width, &self.render_ctx())
     }
 
     /// The approval being asked, if any.
@@ -827,6 +848,16 @@ impl App {
                 return vec![Action::Quit];
             }
             KeyCode::Char('t') if ctrl => self.show_thinking = !self.show_thinking,
+            KeyCode::Char('s') if ctrl => {
+                self.select_mode = !self.select_mode;
+                self.status.hint = Some(if self.select_mode {
+                    "select mode: drag to select text · ctrl+s again to scroll with the wheel"
+                        .into()
+                } else {
+                    "the wheel scrolls again".into()
+                });
+                return vec![Action::CaptureMouse(!self.select_mode)];
+            }
             KeyCode::Char('o') if ctrl => self.expand_tools = !self.expand_tools,
             KeyCode::Char('a') if ctrl => self.composer.move_home(),
             KeyCode::Char('e') if ctrl => self.composer.move_end(),
@@ -1099,6 +1130,29 @@ impl App {
                 }
             }
             Command::Undo => return vec![Action::Send(Op::Undo)],
+            Command::Copy => {
+                let last_answer = self
+                    .transcript
+                    .cells()
+                    .iter()
+                    .rev()
+                    .find_map(|cell| match cell.kind() {
+                        CellKind::Assistant { text, .. } if !text.trim().is_empty() => {
+                            Some(text.trim().to_string())
+                        }
+                        _ => None,
+                    });
+                match last_answer {
+                    Some(text) => {
+                        self.status.hint = Some(format!(
+                            "copied the last answer ({}) · needs a terminal that allows OSC 52",
+                            crate::plural::plural(text.lines().count(), "line", "lines")
+                        ));
+                        return vec![Action::Copy { text }];
+                    }
+                    None => self.notice(NoticeLevel::Info, "Nothing to copy yet."),
+                }
+            }
             Command::Context => {
                 let text = match (self.status.last_usage, self.status.context_size) {
                     (Some(usage), size) if size > 0 => format!(
@@ -1237,6 +1291,54 @@ mod tests {
         type_text(&mut app, "why?");
         assert_eq!(app.composer.text(), "why?", "inside a message `?` is text");
         assert_eq!(kinds(&app).len(), cells);
+    }
+
+    #[test]
+    fn copy_takes_the_last_answer_and_ctrl_s_toggles_select_mode() {
+        let mut app = app();
+        type_text(&mut app, "/copy");
+        app.handle_key(key(KeyCode::Enter));
+        assert!(
+            matches!(kinds(&app).last(), Some(CellKind::Notice { text, .. }) if text.contains("Nothing to copy")),
+            "{:?}",
+            kinds(&app)
+        );
+        app.transcript.push(CellKind::Assistant {
+            text: "first answer".into(),
+            streaming: false,
+        });
+        app.transcript.push(CellKind::Assistant {
+            text: "the **last** answer\n".into(),
+            streaming: false,
+        });
+        type_text(&mut app, "/copy");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Copy {
+                text: "the **last** answer".into()
+            }]
+        );
+        assert_eq!(app.handle_key(ctrl('s')), [Action::CaptureMouse(false)]);
+        assert!(app.in_select_mode());
+        assert_eq!(app.handle_key(ctrl('s')), [Action::CaptureMouse(true)]);
+        assert!(!app.in_select_mode());
+    }
+
+    #[test]
+    fn the_transcript_as_text_keeps_every_cell() {
+        let mut app = app();
+        assert_eq!(app.transcript_text(40), "");
+        app.transcript.push(CellKind::User {
+            text: "hello there".into(),
+        });
+        app.transcript.push(CellKind::Assistant {
+            text: "| a | b |\n|---|---|\n| 1 | 2 |".into(),
+            streaming: false,
+        });
+        let text = app.transcript_text(40);
+        assert!(text.contains("hello there"), "{text}");
+        assert!(text.contains("│ 1 │ 2 │"), "{text}");
+        assert!(text.lines().all(|l| l == l.trim_end()), "{text:?}");
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "show what fills the context window",
     },
     CommandSpec {
+        name: "copy",
+        args: "",
+        help: "copy the last answer to the clipboard",
+    },
+    CommandSpec {
         name: "quit",
         args: "",
         help: "end the session",
@@ -129,6 +134,8 @@ pub enum Command {
     Undo,
     /// `/context`.
     Context,
+    /// `/copy`.
+    Copy,
     /// `/quit` (or `/exit`).
     Quit,
     /// Anything else starting with `/` (a custom command, or a mistake), with its arguments.
@@ -155,6 +162,7 @@ pub fn parse_command(text: &str) -> Option<Command> {
         "diff" => Command::Diff,
         "undo" => Command::Undo,
         "context" => Command::Context,
+        "copy" => Command::Copy,
         "quit" | "exit" => Command::Quit,
         other => Command::Unknown(other.to_string(), arg),
     })
@@ -192,6 +200,7 @@ pub const KEYS_HELP: &str = "\
 - `ctrl+g` edit the message in $EDITOR · `ctrl+a`/`ctrl+e` line start/end · `ctrl+u`/`ctrl+k` delete to start/end · `ctrl+w`/`alt+backspace` delete a word · `alt+b`/`alt+f` word left/right
 - `@` attach a file · `/` commands · `!cmd` run a shell command · `?` these keys
 - `pgup`/`pgdn`/wheel/`shift+up`/`shift+down` scroll · `ctrl+home` top · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output
+- `ctrl+s` select mode: the mouse selects text for copying (the wheel scrolls again after another `ctrl+s`) · `/copy` copies the last answer · the conversation stays in the terminal after you quit
 - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit · `ctrl+d` quit (empty message)
 
 **Approvals**
@@ -257,7 +266,7 @@ mod tests {
                 .map(|c| c.name)
                 .collect()
         };
-        assert_eq!(names("c", &[]), ["clear", "compact", "context"]);
+        assert_eq!(names("c", &[]), ["clear", "compact", "context", "copy"]);
         assert_eq!(matching_commands("", &[]).len(), COMMANDS.len());
         assert!(matching_commands("zz", &[]).is_empty());
         assert_eq!(
@@ -273,7 +282,7 @@ mod tests {
         };
         assert_eq!(
             names("c", std::slice::from_ref(&custom)),
-            ["clear", "compact", "context", "check"]
+            ["clear", "compact", "context", "copy", "check"]
         );
         assert_eq!(matching_commands("ch", &[custom])[0].args, "[arguments]");
     }

@@ -111,6 +111,9 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
     );
     gate.stop();
     drop(guard);
+    // The conversation stays in the terminal's scrollback, to read and copy after gem ends.
+    let width = crossterm::terminal::size().map_or(100, |(width, _)| width);
+    print!("{}", app.transcript_text(width));
     result
 }
 
@@ -241,8 +244,18 @@ fn perform(
                 let editor = external_editor::editor_command();
                 let result = guard.suspended(|| external_editor::edit_with(&editor, &text));
                 gate.give_back();
+                // Taking the terminal back captures the mouse again.
+                if app.in_select_mode() {
+                    guard.capture_mouse(false)?;
+                }
                 app.editor_finished(result?);
             }
+            Action::Copy { text } => {
+                if let Err(e) = guard.copy_to_clipboard(&text) {
+                    app.status.hint = Some(format!("copy failed: {e}"));
+                }
+            }
+            Action::CaptureMouse(on) => guard.capture_mouse(on)?,
             Action::Quit => return Ok(true),
         }
     }

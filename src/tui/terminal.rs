@@ -68,6 +68,28 @@ fn take_terminal(enhanced_keys: bool) -> std::io::Result<()> {
     Ok(())
 }
 
+impl TerminalGuard {
+    /// Captures the mouse (wheel events come to gem) or leaves it to the terminal, whose own
+    /// selection then works.
+    pub(crate) fn capture_mouse(&mut self, on: bool) -> std::io::Result<()> {
+        if on {
+            execute!(stdout(), EnableMouseCapture)
+        } else {
+            execute!(stdout(), DisableMouseCapture)
+        }
+    }
+
+    /// Asks the terminal to put `text` on the clipboard (OSC 52).
+    pub(crate) fn copy_to_clipboard(&mut self, text: &str) -> std::io::Result<()> {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        let mut out = stdout();
+        write!(out, "\x1b]52;c;{encoded}\x07")?;
+        out.flush()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal(self.enhanced_keys);

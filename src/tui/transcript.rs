@@ -69,6 +69,24 @@ impl Transcript {
         sum.saturating_sub(1)
     }
 
+    /// Every cell's lines at `width` as plain text, one `\n`-ended line each, trailing spaces
+    /// trimmed; empty without cells.
+    pub fn plain_text(&self, width: u16, ctx: &RenderCtx<'_>) -> String {
+        let mut text = String::new();
+        for cell in &self.cells {
+            for line in cell.lines(width, ctx).iter() {
+                let row: String = line
+                    .spans
+                    .iter()
+                    .map(|span| span.content.as_ref())
+                    .collect();
+                text.push_str(row.trim_end());
+                text.push('\n');
+            }
+        }
+        text
+    }
+
     /// Draws the visible rows into `area`, plus a marker when the view is not at the bottom.
     pub fn render(&self, area: Rect, buf: &mut Buffer, ctx: &RenderCtx<'_>) {
         if area.width == 0 || area.height == 0 {

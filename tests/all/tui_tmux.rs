@@ -316,7 +316,8 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
     }
     let project = Project::new();
     let replay = project.replay(&[READ, EDIT, DONE]);
-    let tmux = Tmux::start(&project.gem_command(&replay));
+    // The pane outlives gem, to show what gem leaves in the terminal.
+    let tmux = Tmux::start(&format!("{}; sleep 60", project.gem_command(&replay)));
 
     // The session line arrives from the agent thread, possibly a frame after the composer.
     tmux.wait_for("the TUI starts in ask mode", &project, |p| {
@@ -369,13 +370,31 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
         p.contains("ctrl-c again to quit")
     });
     tmux.press("C-c");
-    tmux.wait_until_ended("quitting with ctrl-c twice", &project);
+    let start = Instant::now();
+    while !project.private("gem-status").exists() {
+        assert!(
+            start.elapsed() < STEP_TIMEOUT,
+            "quitting with ctrl-c twice: gem still runs\n{}",
+            project.diagnostics()
+        );
+        std::thread::sleep(POLL);
+    }
     let status = std::fs::read_to_string(project.private("gem-status")).unwrap_or_default();
     assert_eq!(
         status.trim(),
         "0",
         "gem exits cleanly\n{}",
         project.diagnostics()
+    );
+    tmux.wait_for(
+        "the conversation stays in the terminal after gem ends, without the TUI's frame",
+        &project,
+        |p| {
+            p.contains("fix add")
+                && p.contains("it now returns a + b")
+                && p.contains("Reverted the last changes")
+                && !p.contains("⏎ send")
+        },
     );
 }
 
