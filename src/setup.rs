@@ -312,7 +312,14 @@ pub fn pack_repository(
     prompt_hint: &str,
     reserved_tokens: usize,
 ) -> Option<crate::repo::PackedRepo> {
-    match pack_for(backend, root, prompt_hint, reserved_tokens) {
+    let selections = crate::repo::SelectionStore::default_location();
+    match pack_for(
+        backend,
+        root,
+        prompt_hint,
+        reserved_tokens,
+        selections.as_ref(),
+    ) {
         Ok(packed) if !packed.included.is_empty() || !packed.mapped.is_empty() => {
             eprintln!("gem: {}", packed.summary());
             Some(packed)
@@ -327,21 +334,31 @@ pub fn pack_repository(
 
 /// Packs the repository at `root` into the default share of `backend`'s context, leaving
 /// `reserved_tokens` free, counting with its tokenizer; `prompt_hint` guides which files come
-/// first when not all fit.
+/// first when not all fit. The selection the last pack of this project made is read from
+/// `selections` and reused while it fits, and this pack's selection is saved there (a store
+/// that cannot be written is a warning).
 pub fn pack_for(
     backend: &dyn Backend,
     root: &Path,
     prompt_hint: &str,
     reserved_tokens: usize,
+    selections: Option<&crate::repo::SelectionStore>,
 ) -> Result<crate::repo::PackedRepo, crate::repo::PackError> {
     let opts = crate::repo::PackOptions {
         context_tokens: backend.info().context_size,
         reserved_tokens,
         prompt: prompt_hint.to_string(),
+        previous: selections.and_then(|store| store.load(root)),
         ..crate::repo::PackOptions::default()
     };
     let counter = |s: &str| backend.count_tokens(s).unwrap_or(s.len() / 4);
-    crate::repo::pack(root, &opts, &counter)
+    let packed = crate::repo::pack(root, &opts, &counter)?;
+    if let Some(store) = selections
+        && let Err(e) = store.save(root, &packed.selection)
+    {
+        eprintln!("gem: warning: the pack selection was not saved: {e}");
+    }
+    Ok(packed)
 }
 
 /// Tokens the repository packing must leave free: the system prompt without the repository

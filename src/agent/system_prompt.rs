@@ -93,6 +93,7 @@ mod tests {
             budget: 100,
             fingerprint: String::new(),
             digests: Default::default(),
+            selection: Default::default(),
         };
         let (prompt, context) = build_packed(dir.path(), dir.path(), None, &packed);
         let at = context.recent_offset.unwrap();

@@ -111,6 +111,7 @@ pub fn run(
     let root = root.canonicalize()?;
     let mut config = config.clone();
     config.state_dir = Some(scratch.path().join("kv"));
+    let selections = crate::repo::SelectionStore::at(scratch.path().join("packs"));
 
     // 1. Cold start.
     progress("cold start (prefilling the packed repository)");
@@ -119,7 +120,13 @@ pub fn run(
         engine.as_ref(),
         &agent::system_prompt::build(&root, &root, None),
     );
-    let packed = crate::setup::pack_for(engine.as_ref(), &root, FIRST_MESSAGE, reserved)?;
+    let packed = crate::setup::pack_for(
+        engine.as_ref(),
+        &root,
+        FIRST_MESSAGE,
+        reserved,
+        Some(&selections),
+    )?;
     if packed.included.is_empty() {
         anyhow::bail!("nothing to pack in {}", repo.display());
     }
@@ -137,7 +144,13 @@ pub fn run(
     // 2. Warm start: a new engine, the same files, the same message.
     progress("warm start (restoring the prefix from disk)");
     let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
-    let repacked = crate::setup::pack_for(engine.as_ref(), &root, FIRST_MESSAGE, reserved)?;
+    let repacked = crate::setup::pack_for(
+        engine.as_ref(),
+        &root,
+        FIRST_MESSAGE,
+        reserved,
+        Some(&selections),
+    )?;
     let (warm, handle) = first_turn(Arc::clone(&engine), &root, &repacked)?;
     let warm_call = warm.calls.first().ok_or_else(no_request)?;
     if warm_call.outcome.restored_from_disk == 0 {
@@ -187,7 +200,13 @@ pub fn run(
     //    up to the most recently modified files still applies.
     progress("restart after the edit");
     let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
-    let after_edit = crate::setup::pack_for(engine.as_ref(), &root, FIRST_MESSAGE, reserved)?;
+    let after_edit = crate::setup::pack_for(
+        engine.as_ref(),
+        &root,
+        FIRST_MESSAGE,
+        reserved,
+        Some(&selections),
+    )?;
     let (restart, _) = first_turn(Arc::clone(&engine), &root, &after_edit)?;
     let restart_call = restart.calls.first().ok_or_else(no_request)?;
     let restart_after_edit = figures(restart_call, restart.first_turn_ms);

@@ -9,6 +9,7 @@
 use super::classify::SkipReason;
 use super::error::PackError;
 use super::fingerprint::{pack_fingerprint, sha256_hex};
+use super::previous_selection::{PackSelection, reuse_selection};
 use super::relevance::priority_order;
 use super::render::{
     MAP_CLOSE, MAP_OPEN, display_path, render_file_block, render_map_entry, render_map_overflow,
@@ -43,6 +44,10 @@ pub struct PackOptions {
     pub max_file_bytes: u64,
     /// The user's prompt: files it names are kept first when not everything fits.
     pub prompt: String,
+    /// The selection an earlier pack of this project made: reused while it still fits the same
+    /// budget (and the prompt names no file it left out), so an edit does not change the repo
+    /// map at the front of the pack.
+    pub previous: Option<PackSelection>,
 }
 
 impl Default for PackOptions {
@@ -54,6 +59,7 @@ impl Default for PackOptions {
             reserved_tokens: 0,
             max_file_bytes: 256 * 1024,
             prompt: String::new(),
+            previous: None,
         }
     }
 }
@@ -90,6 +96,8 @@ pub struct PackedRepo {
     /// Byte offset in `text` where the most recently modified quarter (by tokens) of the whole
     /// files begins: what an edit most likely invalidates. `None` without whole files.
     pub recent_start: Option<usize>,
+    /// What this pack selected, for the next pack's [`PackOptions::previous`].
+    pub selection: PackSelection,
 }
 
 impl PackedRepo {
@@ -144,13 +152,29 @@ pub fn pack(
             map: MapPlan::default(),
         }
     } else {
-        select_within_budget(
-            &candidates,
-            &mut block_tokens,
-            budget,
-            options,
+        let entries = map_entries(&candidates, count_tokens);
+        let map_overhead = count_tokens(MAP_OPEN) + count_tokens(MAP_CLOSE);
+        let map_space = MapSpace {
+            entries: &entries,
+            overhead: map_overhead,
             count_tokens,
-        )
+        };
+        options
+            .previous
+            .as_ref()
+            .and_then(|previous| {
+                reuse_selection(
+                    previous,
+                    &candidates,
+                    &mut block_tokens,
+                    budget,
+                    &options.prompt,
+                    &map_space,
+                )
+            })
+            .unwrap_or_else(|| {
+                select_within_budget(&candidates, &mut block_tokens, budget, options, &map_space)
+            })
     };
 
     let mut included = selection.included;
@@ -190,6 +214,13 @@ pub fn pack(
             .map(|&i| (candidates[i].rel_path.clone(), SkipReason::OverBudget)),
     );
     skipped.sort();
+    let path_of = |i: &usize| display_path(&candidates[*i].rel_path);
+    let pack_selection = PackSelection {
+        budget,
+        whole: included.iter().map(path_of).collect(),
+        bare: selection.map.bare.iter().map(path_of).collect(),
+        dropped: selection.map.dropped.iter().map(path_of).collect(),
+    };
     let mut mapped: Vec<PathBuf> = selection
         .map
         .listed
@@ -220,6 +251,7 @@ pub fn pack(
         budget,
         fingerprint,
         recent_start,
+        selection: pack_selection,
     })
 }
 
@@ -244,7 +276,7 @@ fn recent_quarter_start(blocks: &[(usize, usize)], total_tokens: usize) -> Optio
 }
 
 /// Token counts of rendered blocks, computed only when first needed.
-struct LazyCounts<'a> {
+pub(super) struct LazyCounts<'a> {
     blocks: &'a [String],
     counts: Vec<Option<usize>>,
     count_tokens: TokenCounter<'a>,
@@ -259,7 +291,7 @@ impl<'a> LazyCounts<'a> {
         }
     }
 
-    fn get(&mut self, index: usize) -> usize {
+    pub(super) fn get(&mut self, index: usize) -> usize {
         *self.counts[index].get_or_insert_with(|| (self.count_tokens)(&self.blocks[index]))
     }
 
@@ -282,17 +314,19 @@ fn everything_fits(counts: &mut LazyCounts<'_>, budget: usize) -> bool {
 }
 
 /// The files kept whole and the map of the others.
-struct Selection {
-    included: Vec<usize>,
-    map: MapPlan,
+pub(super) struct Selection {
+    pub(super) included: Vec<usize>,
+    pub(super) map: MapPlan,
 }
 
-/// The rendered repo map and which candidates it lists or had to drop.
+/// The rendered repo map and which candidates it lists (with or without symbols) or had to
+/// drop.
 #[derive(Default)]
-struct MapPlan {
+pub(super) struct MapPlan {
     text: String,
-    tokens: usize,
+    pub(super) tokens: usize,
     listed: Vec<usize>,
+    bare: Vec<usize>,
     dropped: Vec<usize>,
 }
 
@@ -304,16 +338,17 @@ struct MapEntry {
     bare_tokens: usize,
 }
 
-/// Greedy selection by relevance, leaving room for the map of what is left out.
-fn select_within_budget(
-    candidates: &[Candidate],
-    block_tokens: &mut LazyCounts<'_>,
-    budget: usize,
-    options: &PackOptions,
-    count_tokens: TokenCounter<'_>,
-) -> Selection {
-    let order = priority_order(candidates, &options.prompt);
-    let entries: Vec<MapEntry> = candidates
+/// What rendering a repo map needs: every candidate's entry, the tokens of the map's opening
+/// and closing lines, and the counter.
+pub(super) struct MapSpace<'a> {
+    entries: &'a [MapEntry],
+    overhead: usize,
+    count_tokens: TokenCounter<'a>,
+}
+
+/// Every candidate's map entry, counted.
+fn map_entries(candidates: &[Candidate], count_tokens: TokenCounter<'_>) -> Vec<MapEntry> {
+    candidates
         .iter()
         .map(|c| {
             let full = render_map_entry(
@@ -328,8 +363,20 @@ fn select_within_budget(
                 bare,
             }
         })
-        .collect();
-    let map_overhead = count_tokens(MAP_OPEN) + count_tokens(MAP_CLOSE);
+        .collect()
+}
+
+/// Greedy selection by relevance, leaving room for the map of what is left out.
+fn select_within_budget(
+    candidates: &[Candidate],
+    block_tokens: &mut LazyCounts<'_>,
+    budget: usize,
+    options: &PackOptions,
+    map_space: &MapSpace<'_>,
+) -> Selection {
+    let order = priority_order(candidates, &options.prompt);
+    let entries = map_space.entries;
+    let map_overhead = map_space.overhead;
     let full_map: usize = map_overhead + entries.iter().map(|e| e.full_tokens).sum::<usize>();
     let reserve = full_map.min((budget as f64 * MAP_MAX_SHARE) as usize);
     let files_budget = budget.saturating_sub(reserve);
@@ -382,13 +429,7 @@ fn select_within_budget(
     }
 
     let remaining: Vec<usize> = order.iter().copied().filter(|&i| !is_included[i]).collect();
-    let map = plan_map(
-        &remaining,
-        &entries,
-        map_overhead,
-        budget.saturating_sub(used),
-        count_tokens,
-    );
+    let map = plan_map(&remaining, map_space, budget.saturating_sub(used));
     Selection {
         included: (0..candidates.len()).filter(|&i| is_included[i]).collect(),
         map,
@@ -397,16 +438,11 @@ fn select_within_budget(
 
 /// Fits the map of `remaining` (priority order) into `room` tokens: first drops symbols of the
 /// least relevant files, then drops whole entries, which then count as over budget.
-fn plan_map(
-    remaining: &[usize],
-    entries: &[MapEntry],
-    overhead: usize,
-    room: usize,
-    count_tokens: TokenCounter<'_>,
-) -> MapPlan {
+fn plan_map(remaining: &[usize], map_space: &MapSpace<'_>, room: usize) -> MapPlan {
     if remaining.is_empty() {
         return MapPlan::default();
     }
+    let (entries, overhead) = (map_space.entries, map_space.overhead);
     let mut with_symbols = vec![true; remaining.len()];
     let mut total = overhead
         + remaining
@@ -422,7 +458,6 @@ fn plan_map(
         with_symbols[position] = false;
     }
     let mut kept = remaining.len();
-    let mut overflow = String::new();
     let mut overflow_tokens = 0;
     while total + overflow_tokens > room && kept > 0 {
         kept -= 1;
@@ -432,36 +467,59 @@ fn plan_map(
         } else {
             entry.bare_tokens
         };
-        overflow = render_map_overflow(remaining.len() - kept);
-        overflow_tokens = count_tokens(&overflow);
+        overflow_tokens = (map_space.count_tokens)(&render_map_overflow(remaining.len() - kept));
     }
-    if kept == 0 {
+    render_map(
+        &remaining[..kept],
+        &with_symbols[..kept],
+        &remaining[kept..],
+        map_space,
+    )
+}
+
+/// Renders the map listing `listed` (with symbols where `with_symbols` says so) and counting
+/// `dropped` in an overflow line; no map at all when nothing is listed.
+pub(super) fn render_map(
+    listed: &[usize],
+    with_symbols: &[bool],
+    dropped: &[usize],
+    map_space: &MapSpace<'_>,
+) -> MapPlan {
+    if listed.is_empty() {
         return MapPlan {
-            dropped: remaining.to_vec(),
+            dropped: dropped.to_vec(),
             ..MapPlan::default()
         };
     }
-
-    let mut lines: Vec<&str> = (0..kept)
-        .map(|position| {
-            let entry = &entries[remaining[position]];
-            if with_symbols[position] {
-                entry.full.as_str()
-            } else {
-                entry.bare.as_str()
-            }
-        })
-        .collect();
+    let mut tokens = map_space.overhead;
+    let mut lines = Vec::with_capacity(listed.len());
+    let mut bare = Vec::new();
+    for (&index, &symbols) in listed.iter().zip(with_symbols) {
+        let entry = &map_space.entries[index];
+        if symbols {
+            lines.push(entry.full.as_str());
+            tokens += entry.full_tokens;
+        } else {
+            lines.push(entry.bare.as_str());
+            tokens += entry.bare_tokens;
+            bare.push(index);
+        }
+    }
     lines.sort();
     let mut text = String::from(MAP_OPEN);
     text.extend(lines);
-    text.push_str(&overflow);
+    if !dropped.is_empty() {
+        let overflow = render_map_overflow(dropped.len());
+        tokens += (map_space.count_tokens)(&overflow);
+        text.push_str(&overflow);
+    }
     text.push_str(MAP_CLOSE);
     MapPlan {
         text,
-        tokens: total + overflow_tokens,
-        listed: remaining[..kept].to_vec(),
-        dropped: remaining[kept..].to_vec(),
+        tokens,
+        listed: listed.to_vec(),
+        bare,
+        dropped: dropped.to_vec(),
     }
 }
 
@@ -555,6 +613,7 @@ mod tests {
             fingerprint: String::new(),
             digests: BTreeMap::new(),
             recent_start: None,
+            selection: PackSelection::default(),
         };
         assert_eq!(
             packed.summary(),

@@ -43,7 +43,7 @@ pub fn path_mentions(prompt: &str) -> Vec<String> {
 }
 
 /// Whether `path` (display form) is what a prompt mention refers to.
-fn mentioned(path: &str, mentions: &[String]) -> bool {
+pub(super) fn mentioned(path: &str, mentions: &[String]) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     mentions.iter().any(|mention| {
         let dir = mention.trim_end_matches('/');

@@ -358,3 +358,78 @@ fn every_budget_is_respected_and_every_file_accounted_for() {
         }
     }
 }
+
+/// Six files of about 110 tokens each, one second apart: file 6 is the newest.
+fn six_files(root: &Path) {
+    for n in 1..=6 {
+        write(root, &format!("f{n}.rs"), numbered_file(n, "body"), n);
+    }
+}
+
+fn numbered_file(n: u64, word: &str) -> String {
+    format!(
+        "fn f{n}() {{\n{}}}\n",
+        format!("    // {word} line\n").repeat(22)
+    )
+}
+
+fn pack_after(root: &Path, budget: usize, prompt: &str, previous: &PackedRepo) -> PackedRepo {
+    let options = PackOptions {
+        budget_tokens: Some(budget),
+        prompt: prompt.to_string(),
+        previous: Some(previous.selection.clone()),
+        ..PackOptions::default()
+    };
+    pack(root, &options, &quarter_chars).unwrap()
+}
+
+#[test]
+fn an_edit_keeps_the_previous_selection_and_the_whole_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    six_files(root);
+    let first = pack_with_budget(root, 300, "");
+    assert_eq!(paths(&first.included), ["f5.rs", "f6.rs"], "the newest fit");
+    // The oldest file, listed in the map, is edited (same symbols) and becomes the newest.
+    write(root, "f1.rs", numbered_file(1, "edited body"), 100);
+    let fresh = pack_with_budget(root, 300, "");
+    assert_ne!(
+        fresh.included, first.included,
+        "without the previous selection the edit changes what is whole"
+    );
+    let kept = pack_after(root, 300, "", &first);
+    assert_eq!(kept.included, first.included);
+    assert_eq!(kept.mapped, first.mapped);
+    assert_eq!(
+        kept.text, first.text,
+        "the map and the whole files are unchanged"
+    );
+    assert_eq!(kept.selection, first.selection);
+}
+
+#[test]
+fn a_new_budget_or_a_named_file_selects_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    six_files(root);
+    let first = pack_with_budget(root, 300, "");
+    let bigger = pack_after(root, 420, "", &first);
+    assert_eq!(paths(&bigger.included), ["f4.rs", "f5.rs", "f6.rs"]);
+    let named = pack_after(root, 300, "look at f2.rs", &first);
+    assert!(paths(&named.included).contains(&"f2.rs".to_string()));
+    let unnamed = pack_after(root, 300, "look at f6.rs", &first);
+    assert_eq!(unnamed.included, first.included, "f6.rs is already whole");
+}
+
+#[test]
+fn a_previous_selection_that_no_longer_fits_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    six_files(root);
+    let first = pack_with_budget(root, 300, "");
+    // f5 doubles: the old selection would overflow the budget.
+    write(root, "f5.rs", numbered_file(5, "body").repeat(2), 5);
+    let after = pack_after(root, 300, "", &first);
+    assert!(after.tokens <= 300, "{}", after.tokens);
+    assert_ne!(after.included, first.included);
+}

@@ -385,3 +385,61 @@ fn resuming_after_clear_does_not_bring_the_cleared_turns_back() {
         )
     );
 }
+
+/// A project larger than its budget: the next start after an edit keeps the previous start's
+/// selection (kept in gem's cache), so the packed repository — the repo map at its front
+/// included — is the same text and its KV state still applies. Without it, the edited file
+/// (now the most recent) would be taken whole in place of another, changing the map.
+#[test]
+fn the_next_start_after_an_edit_packs_the_same_selection() {
+    let body = |word: &str| format!("    // {word} line of the body\n").repeat(120);
+    let files: Vec<(String, String)> = (1..=8)
+        .map(|n| {
+            (
+                format!("f{n}.rs"),
+                format!("fn f{n}() {{\n{}}}\n", body("a")),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(path, content)| (path.as_str(), content.as_str()))
+        .collect();
+    let project = support::git_project(&borrowed);
+    let state = tempfile::tempdir().unwrap();
+    let replay = state.path().join("replay.json");
+    std::fs::write(&replay, r#"["Fine.<turn|>"]"#).unwrap();
+    let log = state.path().join("log.jsonl");
+    let run = || {
+        let out = support::isolated_gem(state.path())
+            .current_dir(project.path())
+            .env("GEM_REPLAY_LOG", &log)
+            .env("GEM_REPLAY_CTX", "8192")
+            .args(["--model", &format!("replay:{}", replay.display())])
+            .args(["-p", "hello"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let first = run();
+    assert!(
+        first.contains("mapped"),
+        "the project does not fit: {first}"
+    );
+    // f8.rs sorts last and is in the map; edited, it is the most recent file.
+    std::fs::write(
+        project.path().join("f8.rs"),
+        format!("fn f8() {{\n{}}}\n", body("edited")),
+    )
+    .unwrap();
+    let second = run();
+    let prompts = support::replay_prompts(&log);
+    assert_eq!(prompts.len(), 2);
+    assert!(
+        !prompts[0].contains("edited line") && !prompts[1].contains("edited line"),
+        "f8.rs stays in the map, as before the edit"
+    );
+    assert_eq!(prompts[0], prompts[1], "{first}\n---\n{second}");
+}
