@@ -30,32 +30,23 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         context_size: agent.backend.info().context_size,
         context_tokens: agent.context_tokens(),
     });
+    agent.report_snapshot_store();
     agent.report_mcp_changes();
     while let Ok(op) = ops.recv() {
         match op {
             Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
             Op::Approval { .. } | Op::Interrupt => {}
             Op::Compact { hint } => agent.compact(hint.as_deref(), false),
-            Op::Undo => match agent.undo.undo() {
-                Ok(files) => {
-                    let root = agent.tool_ctx.root.clone();
-                    agent.emit(Event::Undone {
-                        files: files
-                            .iter()
-                            .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
-                            .collect(),
-                    })
-                }
-                Err(e) => agent.emit(Event::Error {
-                    message: format!("undo failed: {e}"),
-                }),
-            },
+            Op::Undo => agent.undo_last_turn(),
+            Op::Diff => agent.report_session_diff(),
             Op::SetMode { mode } => {
                 agent.permissions.mode = mode;
                 agent.emit(Event::ModeChanged { mode });
             }
             Op::Clear => {
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
+                // A fresh conversation holds no turn the note would correct.
+                agent.undo_note.clear();
                 agent.emit(Event::Cleared {
                     context_tokens: agent.context_tokens(),
                 });
@@ -176,6 +167,10 @@ impl Agent {
             content.push_str(&changed);
             content.push_str(super::CHANGED_FILES_CLOSE);
         }
+        let undo_note = self.take_undo_note();
+        if let Some((note, _)) = &undo_note {
+            content.push_str(note);
+        }
         self.emitter.record(&RecordBody::UserTurn {
             text: content.clone(),
         });
@@ -184,6 +179,9 @@ impl Agent {
         self.emit(Event::TurnStarted {
             turn: self.user_turns,
         });
+        if let Some((_, files)) = undo_note {
+            self.emit(Event::UndoNoteSent { files });
+        }
         let mut guard = RepeatGuard::default();
         let mut end = None;
         // With a final tool: the answer given before the call that ends the turn.
@@ -255,6 +253,7 @@ impl Agent {
                 ),
             });
         }
+        self.snapshot_turn_end();
         self.emitter
             .record(&RecordBody::Conversation(self.conversation.clone()));
         self.emit(Event::TurnComplete { reason, final_text });
