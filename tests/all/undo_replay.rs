@@ -137,3 +137,60 @@ fn undo_reverts_a_shell_turn_and_the_next_prompt_says_so() {
     );
     assert!(last.contains("- gone.txt") && last.contains("- a.txt"));
 }
+
+#[test]
+fn without_a_snapshot_store_undo_says_so_once_and_reverts_the_edit_tools_changes() {
+    let project = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let root = project.path();
+    // The store's directory cannot be created: a file is in its way.
+    let blocked = outside.path().join("not-a-dir");
+    std::fs::write(&blocked, "").unwrap();
+    let backend = ReplayBackend::new(
+        "undo-fallback".into(),
+        vec![
+            "<|tool_call>call:write_file{path:<|\"|>new.txt<|\"|>,content:<|\"|>written<|\"|>}<tool_call|><|tool_response>".into(),
+            shell_call("printf shell > shell.txt"),
+            "Done.<turn|>".into(),
+        ],
+    );
+    let config = AgentConfig {
+        interactive: true,
+        snapshots: SnapshotStore::At(blocked.join("snapshots")),
+        ..support::test_agent_config(root)
+    };
+    let handle = spawn(Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::FullAuto, &[]).unwrap(),
+        None,
+    ));
+    let warning = wait(&handle, |e| matches!(e, Event::Warning { .. }));
+    assert!(
+        matches!(&warning, Event::Warning { message } if message.contains("only the edit and write tools")),
+        "{warning:?}"
+    );
+    user_turn(&handle, "write two files");
+    let rest = {
+        let mut seen = Vec::new();
+        loop {
+            let event = handle.events.recv().unwrap();
+            if matches!(event, Event::TurnComplete { .. }) {
+                break seen;
+            }
+            seen.push(event);
+        }
+    };
+    assert!(
+        !rest.iter().any(|e| matches!(e, Event::Warning { .. })),
+        "said once: {rest:?}"
+    );
+    assert!(root.join("new.txt").exists() && root.join("shell.txt").exists());
+    assert_eq!(undo(&handle), ["new.txt"]);
+    assert!(!root.join("new.txt").exists());
+    assert!(
+        root.join("shell.txt").exists(),
+        "the fallback cannot revert shell changes"
+    );
+    handle.ops.send(Op::Shutdown).unwrap();
+}
