@@ -16,6 +16,13 @@ use sha2::{Digest, Sha256};
 /// Files larger than this are left out of snapshots (and so never restored or removed).
 pub(crate) const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
+/// A project with more files than this (besides ignored and large ones) is not snapshotted.
+const MAX_FILES: usize = 100_000;
+
+/// A project whose files (besides ignored and large ones) hold more than this is not
+/// snapshotted: the first snapshot copies them all into the store.
+const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// The subdirectory of gem's data directory that holds the shadow repositories.
 const STORE_SUBDIR: &str = "snapshots";
 
@@ -40,6 +47,18 @@ pub(crate) enum ShadowError {
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
+    },
+    /// The project is too large to snapshot at every turn.
+    #[error(
+        "the project holds more than {max_files} files or {} MB besides ignored and large \
+         files, too much to snapshot",
+        max_bytes / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The file limit.
+        max_files: usize,
+        /// The byte limit.
+        max_bytes: u64,
     },
     /// The shadow repository failed.
     #[error("snapshot store: {0}")]
@@ -88,6 +107,10 @@ pub(crate) struct Restored {
 pub(crate) struct ShadowStore {
     repo: Repository,
     root: PathBuf,
+    /// See [`MAX_FILES`].
+    max_files: usize,
+    /// See [`MAX_TOTAL_BYTES`].
+    max_total_bytes: u64,
     /// When the index was last written (a file modified since then is read again, since its
     /// modification time may not tell two writes in the same tick apart).
     index_written: Option<SystemTime>,
@@ -138,8 +161,17 @@ impl ShadowStore {
         Ok(ShadowStore {
             repo,
             root,
+            max_files: MAX_FILES,
+            max_total_bytes: MAX_TOTAL_BYTES,
             index_written,
         })
+    }
+
+    /// Lowers the limits on what a snapshot may hold (tests).
+    #[cfg(test)]
+    pub(crate) fn limit(&mut self, max_files: usize, max_total_bytes: u64) {
+        self.max_files = max_files;
+        self.max_total_bytes = max_total_bytes;
     }
 
     /// Commits the working tree as it is now, reading only the files that changed since the
@@ -151,6 +183,7 @@ impl ShadowStore {
         let mut index = self.repo.index()?;
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
         let mut skipped = Vec::new();
+        let mut total_bytes = 0;
         let mut walker = crate::tools::project_walker(&self.root);
         walker.hidden(false);
         for entry in walker.build() {
@@ -181,6 +214,13 @@ impl ShadowStore {
                     reason: format!("over {} MB", MAX_FILE_BYTES / (1024 * 1024)),
                 });
                 continue;
+            }
+            total_bytes += meta.len();
+            if seen.len() >= self.max_files || total_bytes > self.max_total_bytes {
+                return Err(ShadowError::TooLarge {
+                    max_files: self.max_files,
+                    max_bytes: self.max_total_bytes,
+                });
             }
             let key = index_path(rel);
             let mode = file_mode(&meta);

@@ -112,6 +112,12 @@ impl TurnSnapshots {
         self.store.diffs(&first, &now)
     }
 
+    /// Lowers the limits on what a snapshot may hold (tests).
+    #[cfg(test)]
+    pub(crate) fn limit(&mut self, max_files: usize, max_total_bytes: u64) {
+        self.store.limit(max_files, max_total_bytes);
+    }
+
     fn take(&mut self) -> Result<Snapshot, ShadowError> {
         let snapshot = self
             .store
@@ -271,6 +277,23 @@ mod tests {
         snaps.before_change().unwrap();
         snaps.end_turn().unwrap();
         assert!(snaps.before_change().unwrap().is_empty(), "reported once");
+    }
+
+    #[test]
+    fn a_project_too_large_is_refused() {
+        let (_dir, _store, mut snaps) = project();
+        snaps.limit(2, u64::MAX);
+        assert!(matches!(
+            snaps.before_change(),
+            Err(ShadowError::TooLarge { max_files: 2, .. })
+        ));
+        snaps.limit(100, 10);
+        assert!(matches!(
+            snaps.before_change(),
+            Err(ShadowError::TooLarge { .. })
+        ));
+        snaps.limit(100, 1000);
+        assert!(snaps.before_change().is_ok(), "three small files fit");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::Agent;
+use super::shadow_store::ShadowError;
 use crate::protocol::Event;
 
 /// Opens the note about `/undo` appended to the next user message.
@@ -39,6 +40,16 @@ impl Agent {
                     .collect();
                 self.emit(Event::Warning {
                     message: format!("/undo will not cover: {}", list.join(", ")),
+                });
+            }
+            Err(e @ ShadowError::TooLarge { .. }) => {
+                // It will not shrink by itself: no more snapshots this session.
+                self.snapshots = None;
+                self.emit(Event::Warning {
+                    message: format!(
+                        "/undo covers only the edit and write tools from now on (not shell \
+                         commands): {e}"
+                    ),
                 });
             }
             Err(e) => self.emit(Event::Warning {
