@@ -155,28 +155,36 @@ impl Agent {
     /// The note for the next user message about what `/undo` put back since the last one, and
     /// the files it lists; nothing when there was no `/undo`.
     pub(super) fn take_undo_note(&mut self) -> Option<(String, Vec<String>)> {
-        if self.undo_note.is_empty() {
-            return None;
-        }
-        let undos = std::mem::take(&mut self.undo_note);
-        let mut files: Vec<String> = undos.iter().flatten().cloned().collect();
-        files.sort();
-        files.dedup();
-        let turns = if undos.len() == 1 {
-            "your last turn that changed files was".to_string()
-        } else {
-            format!("your last {} turns that changed files were", undos.len())
-        };
-        let list: Vec<String> = files.iter().map(|f| format!("- {f}")).collect();
-        let note = format!(
-            "\n\n{UNDO_NOTE_OPEN}\nThe user ran /undo: the file changes of {turns} reverted. \
-             These files are back to their state before that (a file created then is gone, one \
-             deleted then is back); do not assume those changes, read a file again before relying \
-             on it:\n{}\n{UNDO_NOTE_CLOSE}",
-            list.join("\n")
-        );
-        Some((note, files))
+        undo_note(&std::mem::take(&mut self.undo_note))
     }
+}
+
+/// The note about `undos` (the files each `/undo` put back) and the files it lists; nothing
+/// without an undo.
+fn undo_note(undos: &[Vec<String>]) -> Option<(String, Vec<String>)> {
+    if undos.is_empty() {
+        return None;
+    }
+    let mut files: Vec<String> = undos.iter().flatten().cloned().collect();
+    files.sort();
+    files.dedup();
+    let (turns, those) = if undos.len() == 1 {
+        ("your last turn that changed files".to_string(), "that turn")
+    } else {
+        (
+            format!("your last {} turns that changed files", undos.len()),
+            "those turns",
+        )
+    };
+    let list: Vec<String> = files.iter().map(|f| format!("- {f}")).collect();
+    let note = format!(
+        "\n\n{UNDO_NOTE_OPEN}\nThe user ran /undo: the file changes made in {turns} were \
+         reverted. These files are back to their state before {those} (a file created then is \
+         gone, one deleted then is back); do not assume those changes were made, and read a file \
+         again before relying on its contents:\n{}\n{UNDO_NOTE_CLOSE}",
+        list.join("\n")
+    );
+    Some((note, files))
 }
 
 /// `path` relative to the project `root`, for display.
@@ -185,4 +193,26 @@ fn relative(path: &Path, root: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_lists_each_file_once_and_counts_the_undone_turns() {
+        assert!(undo_note(&[]).is_none());
+        let (one, files) = undo_note(&[vec!["a.rs".into()]]).unwrap();
+        assert_eq!(files, ["a.rs"]);
+        assert!(
+            one.contains("your last turn that changed files were reverted"),
+            "{one}"
+        );
+        assert!(one.trim_start().starts_with(UNDO_NOTE_OPEN) && one.ends_with(UNDO_NOTE_CLOSE));
+        let (two, files) =
+            undo_note(&[vec!["b.rs".into(), "a.rs".into()], vec!["a.rs".into()]]).unwrap();
+        assert_eq!(files, ["a.rs", "b.rs"]);
+        assert!(two.contains("your last 2 turns") && two.contains("before those turns"));
+        assert_eq!(two.matches("- a.rs").count(), 1, "{two}");
+    }
 }
