@@ -34,8 +34,12 @@ pub enum Op {
         #[serde(default)]
         hint: Option<String>,
     },
-    /// Revert the file changes of the last turn that changed files, byte for byte.
+    /// Revert the file changes of the last turn that changed files, byte for byte (whatever
+    /// tool made them, where the working tree is snapshotted); the model is told with the
+    /// next user turn.
     Undo,
+    /// Report what the session changed in the working tree ([`Event::SessionDiff`]).
+    Diff,
     /// Switch the permission mode (`read-only`, `ask`, `auto-edit`, `full-auto`).
     SetMode {
         /// The new mode.
@@ -270,6 +274,16 @@ pub enum Event {
     Undone {
         /// Files restored (or removed, when the agent had created them).
         files: Vec<String>,
+    },
+    /// The note saying which files `/undo` restored went to the model with the user's turn.
+    UndoNoteSent {
+        /// The files the note lists.
+        files: Vec<String>,
+    },
+    /// What the session changed in the working tree, for [`Op::Diff`].
+    SessionDiff {
+        /// Unified diffs, one per file.
+        diffs: Vec<String>,
     },
     /// The permission mode changed.
     ModeChanged {

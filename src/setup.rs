@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::agent::{Agent, AgentConfig, Mode, Permissions, system_prompt};
+use crate::agent::{Agent, AgentConfig, Mode, Permissions, SnapshotStore, system_prompt};
 use crate::cli::{Cli, ModelArgs};
 use crate::engine::{self, Backend, EngineConfig, KvCacheKind, Sampling};
 use crate::gemma::{ChatTemplate, Variant};
@@ -283,6 +283,11 @@ pub fn build_agent(
         interactive: setup.interactive,
         packed: packed_context,
         allow_git_commit: cli.allow_git_commit,
+        snapshots: if setup.interactive {
+            SnapshotStore::DataDir
+        } else {
+            SnapshotStore::Off
+        },
     };
     let (session, restored) = if setup.save_session {
         open_session(cli, setup.root, &backend.info().path)?

@@ -88,6 +88,13 @@ impl Agent {
             }
             _ => self.permissions.check(action, command.as_deref()),
         };
+        let may_change = !matches!(
+            prepared.kind,
+            ToolKind::Read | ToolKind::Mcp { read_only: true }
+        );
+        if may_change && !matches!(verdict, Verdict::Deny(_)) {
+            self.snapshot_before_change();
+        }
         match verdict {
             Verdict::Allow => prepared.execute(&self.tool_ctx),
             Verdict::Deny(reason) => ToolOutput::denied(reason),

@@ -14,10 +14,13 @@ pub(crate) mod packed_context;
 pub mod permissions;
 mod read_only_command;
 mod session_log;
+mod shadow_store;
 pub(crate) mod shell_command;
 pub mod system_prompt;
 mod turn;
+mod turn_snapshots;
 pub(crate) mod undo;
+mod undo_op;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +35,7 @@ use crate::tools::{Registry, ToolContext};
 
 pub use packed_context::PackedContext;
 pub use permissions::{Action, Mode, Permissions, Verdict};
+pub use turn_snapshots::SnapshotStore;
 
 /// How the agent runs.
 #[derive(Debug, Clone)]
@@ -60,6 +64,8 @@ pub struct AgentConfig {
     pub packed: Option<PackedContext>,
     /// Whether the git tool may commit.
     pub allow_git_commit: bool,
+    /// Where working-tree snapshots for `/undo` are kept, if anywhere.
+    pub snapshots: SnapshotStore,
 }
 
 /// An agent and its session state.
@@ -75,6 +81,13 @@ pub struct Agent {
     mcp: Option<mcp_servers::McpServers>,
     model_opener: Option<model_switch::ModelOpener>,
     undo: undo::UndoLog,
+    /// Working-tree snapshots per turn (`None` when the store could not be opened, or in a
+    /// headless run: then `/undo` uses the before-images in `undo`).
+    snapshots: Option<turn_snapshots::TurnSnapshots>,
+    /// Why there are no snapshots, reported once when the agent starts.
+    snapshots_unavailable: Option<String>,
+    /// Files `/undo` restored since the last user message, for a note with the next one.
+    undo_note: Vec<Vec<String>>,
     session: Option<SessionWriter>,
     cancel: Arc<AtomicBool>,
     emitter: turn::Emitter,
@@ -122,6 +135,18 @@ impl Agent {
         }
         permissions.set_project(tool_ctx.clone());
         let render = render_options(&registry, config.variant, config.thinking);
+        let store_dir = match &config.snapshots {
+            SnapshotStore::Off => None,
+            SnapshotStore::DataDir => Some(shadow_store::default_store_dir()),
+            SnapshotStore::At(dir) => Some(Ok(dir.clone())),
+        };
+        let (snapshots, snapshots_unavailable) = match store_dir
+            .map(|dir| dir.and_then(|dir| turn_snapshots::TurnSnapshots::open(&config.root, &dir)))
+        {
+            None => (None, None),
+            Some(Ok(s)) => (Some(s), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+        };
         Self {
             backend,
             registry,
@@ -134,6 +159,9 @@ impl Agent {
             mcp: None,
             model_opener: None,
             undo: undo::UndoLog::default(),
+            snapshots,
+            snapshots_unavailable,
+            undo_note: Vec::new(),
             session,
             cancel,
             emitter: turn::Emitter::default(),

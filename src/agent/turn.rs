@@ -30,26 +30,15 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
         context_size: agent.backend.info().context_size,
         context_tokens: agent.context_tokens(),
     });
+    agent.report_snapshot_store();
     agent.report_mcp_changes();
     while let Ok(op) = ops.recv() {
         match op {
             Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
             Op::Approval { .. } | Op::Interrupt => {}
             Op::Compact { hint } => agent.compact(hint.as_deref(), false),
-            Op::Undo => match agent.undo.undo() {
-                Ok(files) => {
-                    let root = agent.tool_ctx.root.clone();
-                    agent.emit(Event::Undone {
-                        files: files
-                            .iter()
-                            .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
-                            .collect(),
-                    })
-                }
-                Err(e) => agent.emit(Event::Error {
-                    message: format!("undo failed: {e}"),
-                }),
-            },
+            Op::Undo => agent.undo_last_turn(),
+            Op::Diff => agent.report_session_diff(),
             Op::SetMode { mode } => {
                 agent.permissions.mode = mode;
                 agent.emit(Event::ModeChanged { mode });
@@ -59,6 +48,8 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
                 // Recorded so that `--resume` continues from the cleared conversation, not
                 // from the last turn before `/clear`.
                 agent.record_conversation();
+                // A fresh conversation holds no turn the note would correct.
+                agent.undo_note.clear();
                 agent.emit(Event::Cleared {
                     context_tokens: agent.context_tokens(),
                 });
@@ -179,6 +170,10 @@ impl Agent {
             content.push_str(&changed);
             content.push_str(super::CHANGED_FILES_CLOSE);
         }
+        let undo_note = self.take_undo_note();
+        if let Some((note, _)) = &undo_note {
+            content.push_str(note);
+        }
         self.emitter.record(&RecordBody::UserTurn {
             text: content.clone(),
         });
@@ -187,6 +182,9 @@ impl Agent {
         self.emit(Event::TurnStarted {
             turn: self.user_turns,
         });
+        if let Some((_, files)) = undo_note {
+            self.emit(Event::UndoNoteSent { files });
+        }
         let mut guard = RepeatGuard::default();
         let mut end = None;
         // With a final tool: the answer given before the call that ends the turn.
@@ -258,6 +256,7 @@ impl Agent {
                 ),
             });
         }
+        self.snapshot_turn_end();
         self.record_conversation();
         self.emit(Event::TurnComplete { reason, final_text });
     }

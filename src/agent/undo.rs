@@ -53,6 +53,18 @@ impl UndoLog {
         Ok(Vec::new())
     }
 
+    /// What each file changed by the turns not undone held before the first of them changed
+    /// it (`None`: it did not exist).
+    pub fn session_before_images(&self) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+        let mut images = BTreeMap::new();
+        for turn in &self.turns {
+            for (path, before) in turn {
+                images.entry(path.clone()).or_insert_with(|| before.clone());
+            }
+        }
+        images
+    }
+
     /// All files changed in the session so far.
     pub fn changed_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = self.turns.iter().flat_map(|t| t.keys().cloned()).collect();
@@ -89,10 +101,21 @@ mod tests {
         }]);
         std::fs::write(&created, b"new").unwrap();
         log.begin_turn();
+        let images = log.session_before_images();
+        assert_eq!(
+            images[&edited].as_deref(),
+            Some(&b"before\r\n"[..]),
+            "the first image wins"
+        );
+        assert_eq!(images[&created], None);
         let restored = log.undo().unwrap();
         assert_eq!(restored.len(), 2);
         assert_eq!(std::fs::read(&edited).unwrap(), b"before\r\n");
         assert!(!created.exists());
+        assert!(
+            log.session_before_images().is_empty(),
+            "nothing left in effect"
+        );
         assert!(log.undo().unwrap().is_empty());
     }
 }

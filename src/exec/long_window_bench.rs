@@ -273,6 +273,7 @@ fn first_turn(
         bounded_grammar: false,
         interactive: false,
         allow_git_commit: false,
+        snapshots: agent::SnapshotStore::Off,
     };
     let permissions = Permissions::new(Mode::FullAuto, &[])?;
     let handle = agent::spawn(Agent::new(backend, config, permissions, None));

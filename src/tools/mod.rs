@@ -48,6 +48,8 @@ pub use read_tracker::ReadTracker;
 pub use registry::{Registry, ToolDeclaration, run_tool};
 pub use stale_temp::remove_stale_temp_files;
 pub use tool::{Tool, ToolKind};
+pub(crate) use unified_diff::unified_diff;
+pub(crate) use walk::project_walker;
 
 pub use edit_file::EditFileTool;
 pub use git::GitTool;

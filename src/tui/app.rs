@@ -92,7 +92,6 @@ pub struct App {
     /// Select mode (Ctrl-S): the mouse is left to the terminal for selecting text.
     select_mode: bool,
     expand_tools: bool,
-    session_diffs: Vec<String>,
     session_id: Option<String>,
     model_facts: Option<String>,
     /// The model file in use.
@@ -137,7 +136,6 @@ impl App {
             show_thinking: false,
             select_mode: false,
             expand_tools: false,
-            session_diffs: Vec::new(),
             session_id: None,
             model_facts: None,
             model_path: PathBuf::new(),
@@ -228,11 +226,6 @@ impl App {
     /// Sets the project's file list for the `@` picker.
     pub fn set_files(&mut self, files: Vec<String>) {
         self.picker.set_files(Arc::new(files));
-    }
-
-    /// Every diff made this session, oldest first.
-    pub fn session_diffs(&self) -> &[String] {
-        &self.session_diffs
     }
 
     /// The open popup and its selected row, unless dismissed or covered by an approval.
@@ -409,9 +402,6 @@ impl App {
                 output,
                 duration_ms,
             } => {
-                if let Some(diff) = &diff {
-                    self.session_diffs.push(diff.clone());
-                }
                 let status = ToolStatus::Done {
                     is_error: outcome.is_error(),
                     duration_ms,
@@ -489,9 +479,33 @@ impl App {
                     "Nothing to undo.".to_string()
                 } else {
                     let list: Vec<String> = files.iter().map(|f| format!("- `{f}`")).collect();
-                    format!("Reverted the last changes:\n{}", list.join("\n"))
+                    format!(
+                        "Reverted the last turn's changes:\n{}\nThe model is told with your next \
+                         message.",
+                        list.join("\n")
+                    )
                 };
                 self.notice(NoticeLevel::Info, text);
+            }
+            Event::UndoNoteSent { files } => self.notice(
+                NoticeLevel::Info,
+                format!(
+                    "Sent the model a note that /undo restored {}.",
+                    plural(files.len(), "file", "files")
+                ),
+            ),
+            Event::SessionDiff { diffs } => {
+                if diffs.is_empty() {
+                    self.notice(NoticeLevel::Info, "No file changes yet this session.");
+                } else {
+                    self.push_cell(CellKind::Diffs {
+                        title: format!(
+                            "Changes this session ({})",
+                            plural(diffs.len(), "file", "files")
+                        ),
+                        diffs,
+                    });
+                }
             }
             Event::ModeChanged { mode } => {
                 self.notice(
@@ -1118,17 +1132,11 @@ impl App {
                     },
                 );
             }
-            Command::Diff => {
-                if self.session_diffs.is_empty() {
-                    self.notice(NoticeLevel::Info, "No file changes yet this session.");
-                } else {
-                    let count = self.session_diffs.len();
-                    self.push_cell(CellKind::Diffs {
-                        title: format!("Changes this session ({})", plural(count, "edit", "edits")),
-                        diffs: self.session_diffs.clone(),
-                    });
-                }
-            }
+            Command::Diff if self.busy.is_some() => self.notice(
+                NoticeLevel::Warning,
+                "Wait for the turn to finish (or press esc) before /diff",
+            ),
+            Command::Diff => return vec![Action::Send(Op::Diff)],
             Command::Undo => return vec![Action::Send(Op::Undo)],
             Command::Copy => {
                 let last_answer = self
@@ -1682,7 +1690,7 @@ mod tests {
     }
 
     #[test]
-    fn tool_end_updates_its_cell_and_collects_diffs() {
+    fn tool_end_updates_its_cell() {
         let mut app = app();
         app.handle_event(Event::ToolCallBegin {
             call_id: "t1".into(),
@@ -1709,12 +1717,48 @@ mod tests {
                 duration_ms: 5
             }
         );
-        assert_eq!(app.session_diffs().len(), 1);
+    }
+
+    #[test]
+    fn diff_asks_the_agent_and_shows_what_it_reports() {
+        let mut app = app();
         type_text(&mut app, "/diff");
-        app.handle_key(key(KeyCode::Enter));
-        assert!(
-            matches!(kinds(&app).last(), Some(CellKind::Diffs { diffs, .. }) if diffs.len() == 1)
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            vec![Action::Send(Op::Diff)]
         );
+        app.handle_event(Event::SessionDiff { diffs: vec![] });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("No file changes")
+        ));
+        app.handle_event(Event::SessionDiff {
+            diffs: vec!["--- a/a.rs\n+++ b/a.rs\n@@ -1 +1 @@\n-a\n+b\n".into()],
+        });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Diffs { diffs, title }) if diffs.len() == 1 && title.contains("1 file")
+        ));
+    }
+
+    #[test]
+    fn undo_says_the_model_is_told_and_then_that_it_was() {
+        let mut app = app();
+        app.handle_event(Event::Undone {
+            files: vec!["made.txt".into()],
+        });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. })
+                if text.contains("`made.txt`") && text.contains("told with your next message")
+        ));
+        app.handle_event(Event::UndoNoteSent {
+            files: vec!["made.txt".into()],
+        });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Notice { text, .. }) if text.contains("note that /undo restored 1 file")
+        ));
     }
 
     #[test]

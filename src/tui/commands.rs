@@ -59,12 +59,12 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "diff",
         args: "",
-        help: "show every change made this session",
+        help: "show what this session changed in the files",
     },
     CommandSpec {
         name: "undo",
         args: "",
-        help: "revert the last turn's file changes",
+        help: "revert the last turn's file changes, shell ones too",
     },
     CommandSpec {
         name: "context",

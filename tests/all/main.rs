@@ -30,3 +30,4 @@ mod session_kv_checkpoint;
 mod shell_allow_corpus;
 mod tiny_gemma4;
 mod tui_tmux;
+mod undo_replay;

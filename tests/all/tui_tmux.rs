@@ -2,7 +2,7 @@
 //! backend (recorded raw Gemma 4 output), in a temporary git repository.
 //!
 //! A fix is asked for, the edit approved in the overlay, the answer shown, the edit undone with
-//! `/undo`, and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
+//! `/undo` (`/diff` then lists nothing), and the TUI quit with ctrl-c twice. Needs `tmux` (skipped without it, except in CI).
 
 use crate::mcp_support;
 use crate::support;
@@ -357,13 +357,20 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
     tmux.type_text("/undo");
     tmux.press("Enter");
     tmux.wait_for("the undo notice", &project, |p| {
-        p.contains("Reverted the last changes") && p.contains("lib.rs")
+        p.contains("Reverted the last turn's changes")
+            && p.contains("lib.rs")
+            && p.contains("told with your next message")
     });
     assert_eq!(
         project.lib(),
         ORIGINAL.as_bytes(),
         "undo restores lib.rs byte for byte"
     );
+    tmux.type_text("/diff");
+    tmux.press("Enter");
+    tmux.wait_for("/diff without the undone edit", &project, |p| {
+        p.contains("No file changes yet this session")
+    });
 
     tmux.press("C-c");
     tmux.wait_for("the quit hint", &project, |p| {
@@ -392,7 +399,7 @@ fn approve_an_edit_in_the_tui_then_undo_it_and_quit() {
         |p| {
             p.contains("fix add")
                 && p.contains("it now returns a + b")
-                && p.contains("Reverted the last changes")
+                && p.contains("Reverted the last turn")
                 && !p.contains("⏎ send")
         },
     );

@@ -189,5 +189,6 @@ pub fn test_agent_config(root: &std::path::Path) -> gem::agent::AgentConfig {
         interactive: false,
         packed: None,
         allow_git_commit: false,
+        snapshots: gem::agent::SnapshotStore::Off,
     }
 }
