@@ -97,11 +97,12 @@ pub fn builtin_names() -> Vec<&'static str> {
 }
 
 /// The permission modes `/mode` accepts.
-pub const MODES: [&str; 4] = [
+pub const MODES: [&str; 5] = [
     Mode::ALL[0].name(),
     Mode::ALL[1].name(),
     Mode::ALL[2].name(),
     Mode::ALL[3].name(),
+    Mode::ALL[4].name(),
 ];
 
 /// A parsed slash command.
