@@ -208,11 +208,15 @@ pub fn help_text(custom: &[CustomCommand]) -> String {
          - `enter` send · `shift+enter`/`alt+enter`/`ctrl+j` new line · `up`/`down` history · `ctrl+g` edit in $EDITOR\n\
          - `@` attach a file · `/` commands · `!cmd` run a shell command\n\
          - `pgup`/`pgdn`/wheel scroll · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output\n\
+         - `shift+tab` cycle the mode: ask → auto-edit → plan (full-auto and read-only join once chosen with /mode)\n\
          - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit\n\
          \n**Approvals**\n\
          - `y`/`enter` run · `n`/`esc` deny · `e` edit the command · `a` always, as the overlay states\n\
          - `up`/`down`/`pgup`/`pgdn`/wheel scroll a long preview\n\
-         - keys typed just before an approval appears stay in the message box\n",
+         - keys typed just before an approval appears stay in the message box\n\
+         \n**Plan mode**\n\
+         - the model investigates with read-only tools and ends with a plan\n\
+         - `y`/`enter` switch to the mode you planned from and carry it out · `n`/`esc` keep planning\n",
     );
     text
 }
