@@ -36,7 +36,8 @@ pub enum Op {
     },
     /// Revert the file changes of the last turn that changed files, byte for byte.
     Undo,
-    /// Switch the permission mode (`read-only`, `ask`, `auto-edit`, `full-auto`).
+    /// Switch the permission mode (`read-only`, `plan`, `ask`, `auto-edit`, `full-auto`); it
+    /// applies from the next tool call, also during a turn ([`Event::ModeChanged`] then).
     SetMode {
         /// The new mode.
         mode: Mode,
