@@ -34,7 +34,7 @@ fn big_app() -> App {
         Theme::dark(),
         "gemma-4-E4B Q4_K_M".into(),
         PathBuf::from("."),
-        "ask".into(),
+        gem::agent::Mode::Ask,
     );
     app.resize(WIDTH, HEIGHT);
     let mut turn = 0;

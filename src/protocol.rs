@@ -40,7 +40,8 @@ pub enum Op {
     Undo,
     /// Report what the session changed in the working tree ([`Event::SessionDiff`]).
     Diff,
-    /// Switch the permission mode (`read-only`, `ask`, `auto-edit`, `full-auto`).
+    /// Switch the permission mode (`read-only`, `plan`, `ask`, `auto-edit`, `full-auto`); it
+    /// applies from the next tool call, also during a turn ([`Event::ModeChanged`] then).
     SetMode {
         /// The new mode.
         mode: Mode,

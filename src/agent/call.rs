@@ -195,15 +195,11 @@ impl Agent {
                     call_id: id,
                     decision,
                 }) if id == call_id => return decision,
-                Ok(Op::SetMode { mode }) => {
-                    self.permissions.mode = mode;
-                    self.emit(Event::ModeChanged { mode });
-                }
                 Ok(Op::Interrupt) | Ok(Op::Shutdown) | Err(_) => {
                     self.cancel.store(true, Ordering::Relaxed);
                     return ApprovalDecision::Deny;
                 }
-                Ok(_) => {}
+                Ok(op) => self.defer_or_apply(op),
             }
         }
     }

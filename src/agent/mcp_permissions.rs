@@ -40,9 +40,9 @@ impl McpRules {
     pub fn check(&self, mode: Mode, name: &str, read_only: bool) -> Verdict {
         match mode {
             Mode::FullAuto => Verdict::Allow,
-            Mode::ReadOnly if read_only => Verdict::Allow,
-            Mode::ReadOnly => Verdict::Deny(format!(
-                "denied: the session is in read-only mode, and the MCP server does not mark \
+            Mode::ReadOnly | Mode::Plan if read_only => Verdict::Allow,
+            Mode::ReadOnly | Mode::Plan => Verdict::Deny(format!(
+                "denied: the session is in {mode} mode, and the MCP server does not mark \
                  {name} as read-only"
             )),
             Mode::Ask | Mode::AutoEdit => {

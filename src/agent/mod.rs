@@ -12,6 +12,7 @@ mod mcp_servers;
 pub(crate) mod model_switch;
 pub(crate) mod packed_context;
 pub mod permissions;
+pub(crate) mod plan_mode;
 mod read_only_command;
 mod session_log;
 mod shadow_store;
@@ -101,6 +102,9 @@ pub struct Agent {
     answer_suffices: fn(&str) -> bool,
     /// The next generation must be a call to the final tool.
     force_final: bool,
+    /// Operations that arrived during a turn and wait for it to end (a mode switch does not
+    /// wait: it applies from the next tool call).
+    deferred: std::collections::VecDeque<Op>,
 }
 
 /// The frontend's end of a running agent.
@@ -172,6 +176,7 @@ impl Agent {
             final_tool: None,
             answer_suffices: |_| false,
             force_final: false,
+            deferred: std::collections::VecDeque::new(),
         }
     }
 

@@ -4,8 +4,8 @@
 //! command must match an `--allow` rule ([`super::allow_rule`] has the pattern semantics),
 //! every file a redirection or `tee` writes must be `/dev/null` (or `/dev/stdout`,
 //! `/dev/stderr`) or, in `auto-edit`, a path inside the project outside `.git/`, and a line the
-//! parser cannot read with certainty is asked about. `read-only` runs only the commands
-//! [`super::read_only_command`] proves read-only; `full-auto` runs everything.
+//! parser cannot read with certainty is asked about. `read-only` and `plan` run only the
+//! commands [`super::read_only_command`] proves read-only; `full-auto` runs everything.
 
 use std::path::{Component, Path};
 
@@ -27,6 +27,10 @@ pub enum Mode {
     #[serde(alias = "readonly")]
     #[value(alias = "readonly")]
     ReadOnly,
+    /// Planning: the tools are exactly as in `read-only`, and each message tells the model to
+    /// investigate and end with a numbered plan for the user to approve (see
+    /// [`super::plan_mode`]).
+    Plan,
     /// Edits and shell need approval (the interactive default).
     Ask,
     /// Edits run; shell needs approval.
@@ -36,10 +40,11 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Parses `read-only`, `ask`, `auto-edit` or `full-auto`.
+    /// Parses `read-only`, `plan`, `ask`, `auto-edit` or `full-auto`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "read-only" | "readonly" => Some(Self::ReadOnly),
+            "plan" => Some(Self::Plan),
             "ask" => Some(Self::Ask),
             "auto-edit" => Some(Self::AutoEdit),
             "full-auto" => Some(Self::FullAuto),
@@ -51,14 +56,27 @@ impl Mode {
     pub const fn name(self) -> &'static str {
         match self {
             Self::ReadOnly => "read-only",
+            Self::Plan => "plan",
             Self::Ask => "ask",
             Self::AutoEdit => "auto-edit",
             Self::FullAuto => "full-auto",
         }
     }
 
-    /// Every mode, in order of increasing autonomy.
-    pub const ALL: [Mode; 4] = [Self::ReadOnly, Self::Ask, Self::AutoEdit, Self::FullAuto];
+    /// Every mode, in order of increasing autonomy (`plan` may do what `read-only` may).
+    pub const ALL: [Mode; 5] = [
+        Self::ReadOnly,
+        Self::Plan,
+        Self::Ask,
+        Self::AutoEdit,
+        Self::FullAuto,
+    ];
+
+    /// Whether tools may only read: edits are denied and only commands proven read-only run
+    /// (`read-only` and `plan`).
+    pub const fn is_read_only(self) -> bool {
+        matches!(self, Self::ReadOnly | Self::Plan)
+    }
 }
 
 impl std::fmt::Display for Mode {
@@ -179,7 +197,8 @@ impl Permissions {
     /// shell for the session, or when [`shell_command::analyze`] reads it with certainty, every
     /// simple command in it matches an `--allow` rule, and every file it writes is
     /// `/dev/null` or, in `auto-edit`, inside the project. Otherwise the user is asked. In
-    /// `read-only` only commands on the [`read_only_command`] list run; the rest are denied.
+    /// `read-only` and `plan` only commands on the [`read_only_command`] list run; the rest are
+    /// denied.
     pub fn check(&self, action: Action, command: Option<&str>) -> Verdict {
         match action {
             Action::Read => Verdict::Allow,
@@ -193,6 +212,11 @@ impl Permissions {
             Mode::ReadOnly => Verdict::Deny(
                 "denied: the session is in read-only mode, so changing files is not allowed".into(),
             ),
+            Mode::Plan => Verdict::Deny(
+                "denied: the session is in plan mode, so changing files is not allowed; finish \
+                 with your plan, and the user switches modes to carry it out"
+                    .into(),
+            ),
             Mode::AutoEdit | Mode::FullAuto => Verdict::Allow,
             Mode::Ask if self.session_allowed.contains(&Action::Edit) => Verdict::Allow,
             Mode::Ask => Verdict::Ask,
@@ -203,17 +227,17 @@ impl Permissions {
         if self.mode == Mode::FullAuto {
             return Verdict::Allow;
         }
-        if self.mode == Mode::ReadOnly {
+        if self.mode.is_read_only() {
+            let mode = self.mode;
             return match command.map(|c| self.read_only_reason(c)) {
                 Some(Ok(())) => Verdict::Allow,
                 Some(Err(reason)) => Verdict::Deny(format!(
-                    "denied: the session is in read-only mode, which runs only commands that \
-                     are known to just read ({reason})"
+                    "denied: the session is in {mode} mode, which runs only commands that are \
+                     known to just read ({reason})"
                 )),
-                None => Verdict::Deny(
-                    "denied: the session is in read-only mode, so running commands is not allowed"
-                        .into(),
-                ),
+                None => Verdict::Deny(format!(
+                    "denied: the session is in {mode} mode, so running commands is not allowed"
+                )),
             };
         }
         if self.session_allowed.contains(&Action::Shell) {
@@ -456,6 +480,54 @@ mod tests {
             p.check(Action::Shell, Some("touch P")),
             Verdict::Deny(_)
         ));
+    }
+
+    #[test]
+    fn plan_mode_decides_every_call_as_read_only_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = ["touch*".to_string(), "cargo test*".to_string()];
+        let mut read_only = Permissions::new(Mode::ReadOnly, &rules).unwrap();
+        read_only.set_project(ToolContext::new(dir.path()));
+        let mut plan = Permissions::new(Mode::Plan, &rules).unwrap();
+        plan.set_project(ToolContext::new(dir.path()));
+        for p in [&mut read_only, &mut plan] {
+            p.allow_for_session(Action::Edit);
+            p.allow_for_session(Action::Shell);
+        }
+        let allowed = |v: &Verdict| matches!(v, Verdict::Allow);
+        for (action, command) in [
+            (Action::Read, None),
+            (Action::Edit, None),
+            (Action::Shell, None),
+            (Action::Shell, Some("ls -la")),
+            (Action::Shell, Some("git log --oneline -5")),
+            (Action::Shell, Some("cat README.md | head")),
+            (Action::Shell, Some("touch P")),
+            (Action::Shell, Some("cargo test")),
+            (Action::Shell, Some("echo hi > notes.txt")),
+            (Action::Shell, Some("ls; rm -rf x")),
+            (Action::Shell, Some("sed -i s/a/b/ x")),
+        ] {
+            let expected = read_only.check(action, command);
+            let got = plan.check(action, command);
+            assert_eq!(allowed(&got), allowed(&expected), "{action:?} {command:?}");
+            assert!(!matches!(got, Verdict::Ask), "plan never asks: {command:?}");
+        }
+        assert_eq!(plan.check(Action::Shell, Some("ls")), Verdict::Allow);
+        let Verdict::Deny(reason) = plan.check(Action::Edit, None) else {
+            panic!("an edit in plan mode is denied");
+        };
+        assert!(reason.contains("plan mode"), "{reason}");
+    }
+
+    #[test]
+    fn every_mode_parses_from_its_name() {
+        for mode in Mode::ALL {
+            assert_eq!(Mode::parse(mode.name()), Some(mode));
+        }
+        assert_eq!(Mode::parse("plan"), Some(Mode::Plan));
+        assert!(Mode::Plan.is_read_only() && Mode::ReadOnly.is_read_only());
+        assert!(!Mode::Ask.is_read_only());
     }
 
     #[test]

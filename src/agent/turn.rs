@@ -3,9 +3,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
-use super::Agent;
 use super::loop_guard::{DegenerationGuard, RepeatGuard};
 use super::session_log::SessionLog;
+use super::{Agent, Mode};
 use crate::engine::{GenerateEvent, GenerateRequest, GrammarSpec, StopReason};
 use crate::gemma::{
     Conversation, GrammarOptions, ModelPart, ParseEvent, ParseOptions, RenderOptions, StreamEnd,
@@ -32,17 +32,15 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
     });
     agent.report_snapshot_store();
     agent.report_mcp_changes();
-    while let Ok(op) = ops.recv() {
+    // Operations deferred during a turn come first, in the order they arrived.
+    while let Some(op) = agent.deferred.pop_front().or_else(|| ops.recv().ok()) {
         match op {
             Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
             Op::Approval { .. } | Op::Interrupt => {}
             Op::Compact { hint } => agent.compact(hint.as_deref(), false),
             Op::Undo => agent.undo_last_turn(),
             Op::Diff => agent.report_session_diff(),
-            Op::SetMode { mode } => {
-                agent.permissions.mode = mode;
-                agent.emit(Event::ModeChanged { mode });
-            }
+            Op::SetMode { mode } => agent.set_mode(mode),
             Op::Clear => {
                 agent.conversation = Conversation::new(Some(agent.config.system_prompt.clone()));
                 // Recorded so that `--resume` continues from the cleared conversation, not
@@ -163,7 +161,13 @@ impl Agent {
     fn user_turn(&mut self, text: &str, attachments: &[Attachment], ops: &mpsc::Receiver<Op>) {
         self.cancel.store(false, Ordering::Relaxed);
         self.user_turns += 1;
-        let mut content = user_content(text, attachments);
+        let mut content = if self.permissions.mode == Mode::Plan {
+            let mut with_note = attachments.to_vec();
+            with_note.push(super::plan_mode::plan_note());
+            user_content(text, &with_note)
+        } else {
+            user_content(text, attachments)
+        };
         let changed = self.changed_file_blocks();
         if !changed.is_empty() {
             content.push_str(super::CHANGED_FILES_OPEN);
@@ -217,6 +221,8 @@ impl Agent {
                     let mut looped = false;
                     let mut final_called = false;
                     for model_call in calls {
+                        // A mode switched while the model was generating applies to this call.
+                        self.take_pending_ops(ops);
                         let interrupted = self.cancel.load(Ordering::Relaxed);
                         let output = self.run_call(&model_call, interrupted, ops);
                         let call = model_call.call();
@@ -672,6 +678,31 @@ pub(super) fn malformed_error(raw: &str, error: &str) -> String {
 }
 
 impl Agent {
+    /// Switches the permission mode and reports it.
+    pub(super) fn set_mode(&mut self, mode: Mode) {
+        self.permissions.mode = mode;
+        self.emit(Event::ModeChanged { mode });
+    }
+
+    /// During a turn: applies the mode switches sent so far and keeps the other operations for
+    /// when the turn ends (an interrupt has already taken effect through the cancel flag; a
+    /// stray approval answers nothing).
+    pub(super) fn take_pending_ops(&mut self, ops: &mpsc::Receiver<Op>) {
+        while let Ok(op) = ops.try_recv() {
+            self.defer_or_apply(op);
+        }
+    }
+
+    /// Applies `op` now if it is a mode switch, drops it if it is an interrupt or a stray
+    /// approval, and otherwise keeps it for the end of the turn.
+    pub(super) fn defer_or_apply(&mut self, op: Op) {
+        match op {
+            Op::SetMode { mode } => self.set_mode(mode),
+            Op::Interrupt | Op::Approval { .. } => {}
+            other => self.deferred.push_back(other),
+        }
+    }
+
     /// Tokens the conversation takes in the context now (0 when it cannot be counted).
     pub(super) fn context_tokens(&self) -> usize {
         self.render_prompt(&self.conversation, &self.render)

@@ -1,4 +1,5 @@
-//! Built-in tools the model can call: read, edit, write, grep, glob, shell and git.
+//! Built-in tools the model can call: read, edit, write, grep, glob, shell, git and the todo
+//! list.
 //!
 //! Every tool first *prepares* a call ([`Tool::prepare`]): it checks the arguments, the path
 //! confinement and the read tracker, and computes a [`Preview`] (a diff for edits, the command
@@ -31,6 +32,7 @@ mod shell;
 mod stale_temp;
 mod submit_review;
 mod text;
+pub(crate) mod todo_write;
 mod tool;
 mod unified_diff;
 mod walk;
@@ -60,4 +62,5 @@ pub use read_file::ReadFileTool;
 pub use shell::ShellTool;
 pub use shell::run_user_command;
 pub use submit_review::{SUBMIT_REVIEW, SubmitReviewTool};
+pub use todo_write::{TODO_WRITE, TodoWriteTool};
 pub use write_file::WriteFileTool;

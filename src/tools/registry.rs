@@ -1,8 +1,8 @@
 //! The set of tools offered to the model, and a one-call way to run one.
 
 use super::{
-    EditFileTool, GitTool, GlobTool, GrepTool, ReadFileTool, ShellTool, Tool, ToolContext,
-    ToolError, ToolOutput, WriteFileTool,
+    EditFileTool, GitTool, GlobTool, GrepTool, ReadFileTool, ShellTool, TodoWriteTool, Tool,
+    ToolContext, ToolError, ToolOutput, WriteFileTool,
 };
 
 /// A tool as declared to the model.
@@ -28,7 +28,7 @@ impl Registry {
         Self::default()
     }
 
-    /// The seven built-in tools.
+    /// The eight built-in tools.
     pub fn builtin() -> Self {
         let mut registry = Self::new();
         registry.register(Box::new(ReadFileTool));
@@ -38,6 +38,7 @@ impl Registry {
         registry.register(Box::new(GlobTool));
         registry.register(Box::new(ShellTool));
         registry.register(Box::new(GitTool));
+        registry.register(Box::new(TodoWriteTool));
         registry
     }
 
@@ -121,7 +122,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn builtin_has_seven_tools_with_descriptions_and_object_schemas() {
+    fn builtin_has_eight_tools_with_descriptions_and_object_schemas() {
         let registry = Registry::builtin();
         let names: Vec<&str> = registry.iter().map(|t| t.name()).collect();
         assert_eq!(
@@ -133,7 +134,8 @@ mod tests {
                 "grep",
                 "glob",
                 "shell",
-                "git"
+                "git",
+                "todo_write"
             ]
         );
         for declaration in registry.declarations() {
@@ -160,6 +162,11 @@ mod tests {
         assert_eq!(
             registry.get("edit_file").map(|t| t.kind()),
             Some(ToolKind::Edit)
+        );
+        assert_eq!(
+            registry.get("todo_write").map(|t| t.kind()),
+            Some(ToolKind::Read),
+            "the todo list changes no files, so every mode allows it"
         );
         assert!(registry.get("nope").is_none());
     }
@@ -188,7 +195,7 @@ mod tests {
     fn register_replaces_and_remove_drops() {
         let mut registry = Registry::builtin();
         registry.register(Box::new(ShellTool));
-        assert_eq!(registry.iter().count(), 7);
+        assert_eq!(registry.iter().count(), 8);
         assert_eq!(registry.iter().last().map(|t| t.name()), Some("shell"));
         registry.remove("shell");
         assert!(registry.get("shell").is_none());

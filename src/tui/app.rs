@@ -19,8 +19,10 @@ use super::composer::Composer;
 use super::custom_commands::CustomCommand;
 use super::format::{format_tokens, plural};
 use super::mentions::mention_attachments;
+use super::mode_cycle::ModeCycle;
 use super::model_list;
 use super::picker::FilePicker;
+use super::plan_approval::{CARRY_OUT, PlanAnswer, PlanApproval};
 use super::popup::{PopupKind, popup_for};
 use super::render::layout;
 use super::status::StatusInfo;
@@ -28,7 +30,9 @@ use super::theme::Theme;
 use super::transcript::Transcript;
 use super::type_ahead::TypeAhead;
 use crate::agent::Mode;
-use crate::protocol::{ApprovalDecision, Attachment, Event, Op, TurnEnd};
+use crate::protocol::{ApprovalDecision, Attachment, Event, Op, ToolOutcome, TurnEnd};
+use crate::tools::TODO_WRITE;
+use crate::tools::todo_write::{TodoItem, parse_todos};
 
 /// Lines scrolled per mouse wheel step.
 const WHEEL_LINES: usize = 3;
@@ -109,13 +113,27 @@ pub struct App {
     shell_context: Vec<Attachment>,
     /// The user's own slash commands (`.gem/commands/`, `~/.config/gem/commands/`).
     custom_commands: Vec<CustomCommand>,
+    /// The permission mode as the user last set it (the agent applies it from its next call).
+    mode: Mode,
+    /// The modes Shift-Tab steps through.
+    mode_cycle: ModeCycle,
+    /// Mode switches sent that the agent has not confirmed yet.
+    mode_switches_in_flight: usize,
+    /// The last mode other than plan: an approved plan is carried out in it.
+    before_plan: Mode,
+    /// A plan waiting for the user's approval.
+    plan_approval: Option<PlanApproval>,
+    /// The model's todo list, as its last successful `todo_write` set it.
+    todos: Vec<TodoItem>,
+    /// Lists of `todo_write` calls that have begun, by call id, until they end.
+    todo_calls: Vec<(String, Vec<TodoItem>)>,
     now: Instant,
     size: (u16, u16),
 }
 
 impl App {
-    /// A fresh state.
-    pub fn new(theme: Theme, model_line: String, project_root: PathBuf, mode: String) -> App {
+    /// A fresh state, in permission mode `mode`.
+    pub fn new(theme: Theme, model_line: String, project_root: PathBuf, mode: Mode) -> App {
         App {
             repo_summary: None,
             theme,
@@ -124,7 +142,7 @@ impl App {
             composer: Composer::default(),
             status: StatusInfo {
                 model_line,
-                mode,
+                mode: mode.name().to_string(),
                 busy_label: "working".to_string(),
                 ..StatusInfo::default()
             },
@@ -148,6 +166,13 @@ impl App {
             next_shell_id: 0,
             shell_context: Vec::new(),
             custom_commands: Vec::new(),
+            mode,
+            mode_cycle: ModeCycle::new(mode),
+            mode_switches_in_flight: 0,
+            before_plan: if mode == Mode::Plan { Mode::Ask } else { mode },
+            plan_approval: None,
+            todos: Vec::new(),
+            todo_calls: Vec::new(),
             now: Instant::now(),
             size: (80, 24),
         }
@@ -211,6 +236,26 @@ impl App {
     /// The approval being asked, if any.
     pub fn approval(&self) -> Option<&Approval> {
         self.approvals.front()
+    }
+
+    /// The plan waiting for the user's approval, if any.
+    pub fn plan_approval(&self) -> Option<&PlanApproval> {
+        self.plan_approval.as_ref()
+    }
+
+    /// The todo list the panel above the composer shows: the model's list while a turn runs,
+    /// nothing otherwise (the transcript keeps each version).
+    pub fn todo_panel(&self) -> &[TodoItem] {
+        if self.busy == Some(BusyKind::Turn) {
+            &self.todos
+        } else {
+            &[]
+        }
+    }
+
+    /// The permission mode as the user last set it.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// Messages typed while the agent was busy, sent when it is done.
@@ -348,7 +393,7 @@ impl App {
                 context_size,
                 context_tokens,
             } => {
-                self.status.mode = mode.name().to_string();
+                self.show_mode(mode);
                 self.status.context_size = context_size;
                 self.status.context_tokens = Some(context_tokens);
                 // One short line (the model's full facts are in /model): it must not wrap.
@@ -383,6 +428,13 @@ impl App {
                 arguments,
             } => {
                 self.status.prefill = None;
+                // A todo list shows as a checklist once it is set, not as a tool cell.
+                if name == TODO_WRITE
+                    && let Ok(items) = parse_todos(arguments.clone())
+                {
+                    self.todo_calls.push((call_id, items));
+                    return Vec::new();
+                }
                 self.push_cell(CellKind::Tool(ToolCell {
                     call_id,
                     name,
@@ -402,6 +454,14 @@ impl App {
                 output,
                 duration_ms,
             } => {
+                if let Some(at) = self.todo_calls.iter().position(|(id, _)| *id == call_id) {
+                    let (_, items) = self.todo_calls.remove(at);
+                    if outcome == ToolOutcome::Ok {
+                        self.todos = items.clone();
+                        self.push_cell(CellKind::Todos { items });
+                        return Vec::new();
+                    }
+                }
                 let status = ToolStatus::Done {
                     is_error: outcome.is_error(),
                     duration_ms,
@@ -508,11 +568,12 @@ impl App {
                 }
             }
             Event::ModeChanged { mode } => {
-                self.notice(
-                    NoticeLevel::Info,
-                    format!("Permission mode is now `{mode}`."),
-                );
-                self.status.mode = mode.name().to_string();
+                // The TUI shows a switch the moment the user makes it; the agent's confirmation
+                // only counts once every switch sent is confirmed (the last one wins).
+                self.mode_switches_in_flight = self.mode_switches_in_flight.saturating_sub(1);
+                if self.mode_switches_in_flight == 0 {
+                    self.show_mode(mode);
+                }
             }
             Event::Permissions {
                 mode,
@@ -543,11 +604,14 @@ impl App {
             Event::Cleared { context_tokens } => {
                 self.status.context_tokens = Some(context_tokens);
                 self.transcript.clear();
+                self.todos.clear();
+                self.plan_approval = None;
                 self.notice(NoticeLevel::Info, "Started a fresh conversation.");
             }
             Event::TurnComplete { reason, final_text } => {
                 self.finish_streaming();
-                if !self.turn_text_seen && !final_text.trim().is_empty() {
+                let answered = !final_text.trim().is_empty();
+                if !self.turn_text_seen && answered {
                     self.push_cell(CellKind::Assistant {
                         text: final_text,
                         streaming: false,
@@ -566,6 +630,17 @@ impl App {
                     ),
                 }
                 self.end_busy();
+                self.todo_calls.clear();
+                // A plan ends a turn in plan mode: ask whether to carry it out (unless the user
+                // already typed what comes next).
+                if reason == TurnEnd::Completed
+                    && self.mode == Mode::Plan
+                    && answered
+                    && self.queued.is_empty()
+                {
+                    self.plan_approval = Some(PlanApproval::after(self.before_plan));
+                    self.type_ahead.overlay_shown(self.now);
+                }
                 return self.send_queued();
             }
         }
@@ -589,6 +664,54 @@ impl App {
         self.status.busy_since = None;
         self.status.prefill = None;
         self.status.hint = None;
+    }
+
+    /// Shows `mode` as the mode in force.
+    fn show_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.status.mode = mode.name().to_string();
+        if mode != Mode::Plan {
+            self.before_plan = mode;
+        }
+    }
+
+    /// Switches to `mode`: shown at once, applied by the agent from its next tool call (also
+    /// in the middle of a turn).
+    fn switch_mode(&mut self, mode: Mode) -> Vec<Action> {
+        self.show_mode(mode);
+        self.mode_switches_in_flight += 1;
+        vec![Action::Send(Op::SetMode { mode })]
+    }
+
+    /// Shift-Tab: the next mode of the cycle (see [`ModeCycle`]).
+    fn cycle_mode(&mut self) -> Vec<Action> {
+        self.plan_approval = None;
+        let next = self.mode_cycle.next(self.mode);
+        self.switch_mode(next)
+    }
+
+    /// A key while a plan waits for approval, the composer empty and the question visible for
+    /// long enough (see [`TypeAhead`]): the answer, or `None` when the key is not one.
+    fn plan_key(&mut self, key: &KeyEvent) -> Option<Vec<Action>> {
+        let answer = PlanApproval::answer(key)?;
+        if !self.type_ahead.overlay_takes_key(self.now) {
+            return None;
+        }
+        let approval = self.plan_approval.take()?;
+        Some(match answer {
+            PlanAnswer::Approve => {
+                let mut actions = self.switch_mode(approval.target);
+                actions.extend(self.send_or_queue(CARRY_OUT.to_string()));
+                actions
+            }
+            PlanAnswer::KeepPlanning => {
+                self.notice(
+                    NoticeLevel::Info,
+                    "Still planning: say what to change in the plan.",
+                );
+                Vec::new()
+            }
+        })
     }
 
     /// Sends the next queued message, if any.
@@ -715,8 +838,17 @@ impl App {
         }
         self.quit_armed = false;
         self.status.hint = None;
+        if key.code == KeyCode::BackTab {
+            return self.cycle_mode();
+        }
         if !self.approvals.is_empty() {
             return self.approval_key(key);
+        }
+        if self.plan_approval.is_some()
+            && self.composer.is_empty()
+            && let Some(actions) = self.plan_key(&key)
+        {
+            return actions;
         }
         self.type_ahead.typed(self.now);
         let before = self.composer.text().to_string();
@@ -791,6 +923,10 @@ impl App {
             self.quit_armed = false;
             self.queued.clear();
             return vec![Action::Send(Op::Interrupt)];
+        }
+        if self.plan_approval.take().is_some() {
+            self.quit_armed = false;
+            return Vec::new();
         }
         if !self.composer.is_empty() {
             self.composer.clear();
@@ -1024,6 +1160,8 @@ impl App {
     }
 
     fn send_user_turn(&mut self, text: String) -> Vec<Action> {
+        // A message instead of an answer to the plan question goes on with the planning.
+        self.plan_approval = None;
         let mut attachments = std::mem::take(&mut self.shell_context);
         attachments.extend(mention_attachments(&text, &self.project_root));
         self.push_cell(CellKind::User { text: text.clone() });
@@ -1081,18 +1219,26 @@ impl App {
             }
             Command::Mode(None) => {
                 let modes: Vec<String> = MODES.iter().map(|m| format!("`{m}`")).collect();
+                let cycle: Vec<&str> = self.mode_cycle.modes().iter().map(|m| m.name()).collect();
                 self.notice(
                     NoticeLevel::Info,
                     format!(
-                        "Permission mode: `{}`. Switch with `/mode NAME`: {}.",
+                        "Permission mode: `{}`. Switch with `/mode NAME`: {}; `shift+tab` cycles \
+                         {}.",
                         self.status.mode,
-                        modes.join(", ")
+                        modes.join(", "),
+                        cycle.join(" → ")
                     ),
                 );
             }
             Command::Mode(Some(mode)) => {
                 if let Some(mode) = Mode::parse(&mode) {
-                    return vec![Action::Send(Op::SetMode { mode })];
+                    self.mode_cycle.chosen(mode);
+                    self.notice(
+                        NoticeLevel::Info,
+                        format!("Permission mode is now `{mode}`."),
+                    );
+                    return self.switch_mode(mode);
                 }
                 self.notice(
                     NoticeLevel::Warning,
@@ -1236,7 +1382,7 @@ mod tests {
             Theme::monochrome(),
             "gemma-4-E4B Q4_K_M".into(),
             std::env::temp_dir(),
-            "ask".into(),
+            Mode::Ask,
         )
     }
 

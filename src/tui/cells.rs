@@ -112,6 +112,11 @@ pub enum CellKind {
         /// Its exit code once finished (`None` when killed by a signal or not started).
         exit_code: Option<i32>,
     },
+    /// The model's todo list as it set it (`todo_write`).
+    Todos {
+        /// Every item, in order.
+        items: Vec<crate::tools::todo_write::TodoItem>,
+    },
     /// A titled list of diffs (`/diff`).
     Diffs {
         /// Title line.
@@ -321,6 +326,13 @@ fn render_kind(kind: &CellKind, width: usize, ctx: &RenderCtx<'_>) -> Vec<Line<'
             exit_code,
             ..
         } => render_shell(command, output.as_deref(), *exit_code, width, theme),
+        CellKind::Todos { items } => wrap_lines(
+            super::todo_list::checklist_lines(items, theme)
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| (line, if i == 0 { 0 } else { 4 })),
+            width,
+        ),
         CellKind::Diffs { title, diffs } => {
             let mut lines = vec![Line::from(Span::styled(
                 title.clone(),

@@ -102,11 +102,12 @@ pub fn builtin_names() -> Vec<&'static str> {
 }
 
 /// The permission modes `/mode` accepts.
-pub const MODES: [&str; 4] = [
+pub const MODES: [&str; 5] = [
     Mode::ALL[0].name(),
     Mode::ALL[1].name(),
     Mode::ALL[2].name(),
     Mode::ALL[3].name(),
+    Mode::ALL[4].name(),
 ];
 
 /// A parsed slash command.
@@ -201,12 +202,17 @@ pub const KEYS_HELP: &str = "\
 - `@` attach a file · `/` commands · `!cmd` run a shell command · `?` these keys
 - `pgup`/`pgdn`/wheel/`shift+up`/`shift+down` scroll · `ctrl+home` top · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output
 - `ctrl+s` select mode: the mouse selects text for copying (the wheel scrolls again after another `ctrl+s`) · `/copy` copies the last answer · the conversation stays in the terminal after you quit
+- `shift+tab` cycle the mode: ask → auto-edit → plan (full-auto and read-only join once chosen with /mode)
 - `esc` interrupt the running turn, or close popups · `ctrl+c` interrupt, clear, or twice to quit · `ctrl+d` quit (empty message)
 
 **Approvals**
 - `y`/`enter` run · `n`/`esc` deny · `e` edit the command · `a` always, as the overlay states
 - `up`/`down`/`pgup`/`pgdn`/wheel scroll a long preview
 - keys typed just before an approval appears stay in the message box
+
+**Plan mode**
+- the model investigates with read-only tools and ends with a plan
+- `y`/`enter` switch to the mode you planned from and carry it out · `n`/`esc` keep planning
 ";
 
 /// The `/help` text (Markdown), the user's own commands included.

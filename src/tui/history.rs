@@ -16,7 +16,7 @@ pub fn history_cells(conversation: &Conversation) -> Vec<CellKind> {
     for turn in &conversation.turns {
         match turn {
             Turn::User(user) => cells.push(CellKind::User {
-                text: user.content.clone(),
+                text: crate::agent::plan_mode::without_plan_note(&user.content),
             }),
             Turn::Model(model) => {
                 // Indices (in `cells`) of calls still waiting for their response.

@@ -23,8 +23,10 @@ pub(crate) mod markdown;
 mod markdown_table;
 pub(crate) mod mcp_view;
 pub(crate) mod mentions;
+pub(crate) mod mode_cycle;
 pub(crate) mod model_list;
 pub(crate) mod picker;
+pub(crate) mod plan_approval;
 pub(crate) mod popup;
 pub(crate) mod render;
 pub(crate) mod run;
@@ -34,10 +36,13 @@ pub(crate) mod session_list;
 pub(crate) mod status;
 mod terminal;
 pub(crate) mod theme;
+pub(crate) mod todo_list;
 pub(crate) mod transcript;
 pub(crate) mod type_ahead;
 pub(crate) mod wrap;
 
+#[cfg(test)]
+mod mode_and_todo_tests;
 #[cfg(test)]
 mod view_tests;
 

@@ -26,6 +26,10 @@ pub struct Areas {
     pub transcript: Rect,
     /// Messages waiting to be sent.
     pub queued: Rect,
+    /// The model's todo list while a turn runs.
+    pub todos: Rect,
+    /// The question whether to carry out a plan.
+    pub plan: Rect,
     /// The composer, with its border.
     pub composer: Rect,
     /// The status line.
@@ -43,16 +47,31 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         .clamp(1, MAX_COMPOSER_ROWS);
     let status_height = area.height.min(1);
     let composer_height = (rows as u16 + 2).min(area.height.saturating_sub(status_height));
-    let queued_height = (app.queued().len().min(MAX_QUEUED_ROWS) as u16)
-        .min(area.height.saturating_sub(status_height + composer_height));
-    let transcript_height = area.height - status_height - composer_height - queued_height;
-    let transcript = Rect::new(area.x, area.y, area.width, transcript_height);
-    let queued = Rect::new(area.x, transcript.bottom(), area.width, queued_height);
-    let composer = Rect::new(area.x, queued.bottom(), area.width, composer_height);
+    // Each extra part takes what is left, the transcript keeping at least its share.
+    let mut left = area.height.saturating_sub(status_height + composer_height);
+    let mut take = |wanted: u16| {
+        let got = wanted.min(left);
+        left -= got;
+        got
+    };
+    let plan_height = take(if app.plan_approval().is_some() {
+        super::plan_approval::HEIGHT
+    } else {
+        0
+    });
+    let queued_height = take(app.queued().len().min(MAX_QUEUED_ROWS) as u16);
+    let todos_height = take(super::todo_list::panel_height(app.todo_panel()) as u16);
+    let transcript = Rect::new(area.x, area.y, area.width, left);
+    let todos = Rect::new(area.x, transcript.bottom(), area.width, todos_height);
+    let queued = Rect::new(area.x, todos.bottom(), area.width, queued_height);
+    let plan = Rect::new(area.x, queued.bottom(), area.width, plan_height);
+    let composer = Rect::new(area.x, plan.bottom(), area.width, composer_height);
     let status = Rect::new(area.x, composer.bottom(), area.width, status_height);
     Areas {
         transcript,
         queued,
+        todos,
+        plan,
         composer,
         status,
     }
@@ -67,6 +86,10 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let buf = frame.buffer_mut();
     app.transcript.render(areas.transcript, buf, &ctx);
     render_queued(app, areas.queued, buf);
+    super::todo_list::render_panel(app.todo_panel(), areas.todos, buf, theme);
+    if let Some(plan) = app.plan_approval() {
+        plan.render(areas.plan, buf, theme);
+    }
     let mut cursor = render_composer(app, areas.composer, buf);
     render_status(&app.status, app.now(), areas.status, buf, theme);
     if let Some((popup, selected)) = app.popup() {

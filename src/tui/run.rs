@@ -78,7 +78,7 @@ pub fn run(config: TuiConfig, ops: Sender<Op>, events: Receiver<Event>) -> anyho
         theme,
         config.model_line,
         config.project_root.clone(),
-        config.mode.name().to_string(),
+        config.mode,
     );
     app.repo_summary = config.repo_summary;
     app.model_path = config.model_path;

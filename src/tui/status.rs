@@ -96,7 +96,14 @@ pub fn render_status(
     }
     segments.push((5, truncate_chars(&status.model_line, 40)));
     if !status.mode.is_empty() {
-        segments.push((6, status.mode.clone()));
+        // Plan mode stands out: the model only investigates and plans.
+        let mode = if status.mode == "plan" {
+            "⏸ plan mode".to_string()
+        } else {
+            status.mode.clone()
+        };
+        segments.push((6, mode));
+        segments.push((2, "⇧⇥ mode".to_string()));
     }
     let used = status.context_used().unwrap_or(0);
     if let Some(percent) = (used * 100).checked_div(status.context_size) {
@@ -204,5 +211,33 @@ mod tests {
         );
         let row: String = (0..30).map(|x| buf[(x, 0)].symbol()).collect();
         assert_eq!(row.trim_end(), " ask │ ctx 12.3k/131.1k 9%");
+    }
+
+    #[test]
+    fn plan_mode_stands_out_and_the_cycle_key_is_named_when_it_fits() {
+        let status = StatusInfo {
+            model_line: "gemma-4-E4B Q4_K_M".into(),
+            mode: "plan".into(),
+            ..StatusInfo::default()
+        };
+        let row = |width: u16| {
+            let area = Rect::new(0, 0, width, 1);
+            let mut buf = Buffer::empty(area);
+            render_status(
+                &status,
+                Instant::now(),
+                area,
+                &mut buf,
+                &Theme::monochrome(),
+            );
+            (0..width)
+                .map(|x| buf[(x, 0)].symbol().to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            row(60).trim_end(),
+            " gemma-4-E4B Q4_K_M │ ⏸ plan mode │ ⇧⇥ mode"
+        );
+        assert_eq!(row(40).trim_end(), " gemma-4-E4B Q4_K_M │ ⏸ plan mode");
     }
 }

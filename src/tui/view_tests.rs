@@ -17,7 +17,7 @@ fn app() -> App {
         Theme::dark(),
         "gemma-4-E4B Q4_K_M".into(),
         std::env::temp_dir(),
-        "ask".into(),
+        crate::agent::Mode::Ask,
     );
     app.resize(80, 20);
     app
@@ -526,4 +526,87 @@ fn mcp_listing() {
         ],
     });
     insta::assert_snapshot!("mcp_listing", draw(&app, 80, 16).backend());
+}
+
+#[test]
+fn plan_mode_status_and_approval() {
+    let mut app = App::new(
+        Theme::dark(),
+        "gemma-4-E4B Q4_K_M".into(),
+        std::env::temp_dir(),
+        crate::agent::Mode::Plan,
+    );
+    app.resize(80, 20);
+    insta::assert_snapshot!("plan_mode_status", draw(&app, 80, 6).backend());
+    user_turn(&mut app, "Plan the fix for add");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::TextDelta {
+                delta: "`add` subtracts.\n\n1. In src/lib.rs change `a - b` to `a + b`.\n2. Run `cargo test`.".into(),
+            },
+            Event::TurnComplete {
+                reason: TurnEnd::Completed,
+                final_text: "`add` subtracts.".into(),
+            },
+        ],
+    );
+    let terminal = draw(&app, 80, 16);
+    let buffer = terminal.backend().buffer();
+    let accent = Theme::dark().colour(Role::Accent);
+    assert!(
+        (0..80).any(|x| (0..16)
+            .any(|y| buffer[(x, y)].symbol() == "y" && Some(buffer[(x, y)].fg) == accent)),
+        "the answer keys stand out"
+    );
+    insta::assert_snapshot!("plan_approval", terminal.backend());
+}
+
+#[test]
+fn todo_checklist() {
+    let mut app = app();
+    user_turn(&mut app, "Fix add and its test");
+    let todos = serde_json::json!({"todos": [
+        {"content": "Read src/lib.rs", "status": "completed"},
+        {"content": "Fix the sign in add", "status": "in_progress"},
+        {"content": "Run cargo test", "status": "pending"},
+    ]});
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ToolCallBegin {
+                call_id: "t1".into(),
+                name: "todo_write".into(),
+                arguments: todos,
+            },
+            Event::ToolCallEnd {
+                call_id: "t1".into(),
+                name: "todo_write".into(),
+                summary: "3 todos: 1 completed, 1 in progress, 1 pending".into(),
+                outcome: ToolOutcome::Ok,
+                diff: None,
+                output: "Todo list updated.".into(),
+                duration_ms: 0,
+            },
+        ],
+    );
+    let terminal = draw(&app, 80, 18);
+    let buffer = terminal.backend().buffer();
+    let success = Theme::dark().colour(Role::Success);
+    assert!(
+        (0..80).any(|x| (0..18)
+            .any(|y| buffer[(x, y)].symbol() == "☑" && Some(buffer[(x, y)].fg) == success)),
+        "completed items are ticked in the success colour"
+    );
+    insta::assert_snapshot!("todo_checklist_working", terminal.backend());
+    feed(
+        &mut app,
+        vec![Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        }],
+    );
+    insta::assert_snapshot!("todo_checklist_done", draw(&app, 80, 14).backend());
 }

@@ -26,6 +26,7 @@ mod mcp;
 mod mcp_filesystem;
 mod model_pull;
 mod models_discovery;
+mod plan_mode_replay;
 mod session_kv_checkpoint;
 mod shell_allow_corpus;
 mod tiny_gemma4;

@@ -45,7 +45,7 @@ fn stdio_add_reaches_the_server_and_its_result_reaches_the_model() {
             .unwrap_or_else(|| panic!("{name} not declared"))
     };
     let order = [
-        "git",
+        "todo_write",
         "mcp__test__add",
         "mcp__test__crash",
         "mcp__test__echo",

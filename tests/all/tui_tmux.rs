@@ -721,3 +721,48 @@ fn ctrl_g_edits_the_message_in_the_editor_and_a_custom_command_sends_its_text() 
     tmux.press("C-c");
     tmux.wait_until_ended("quitting", &project);
 }
+
+#[test]
+fn shift_tab_to_plan_mode_then_an_approved_plan_is_carried_out_with_a_checklist() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    let plan = "1. In lib.rs change `a - b` to `a + b`.\n2. Check it.<turn|>";
+    let todo = "<|tool_call>call:todo_write{todos:[{content:<|\"|>Fix the sign<|\"|>,status:<|\"|>in_progress<|\"|>},{content:<|\"|>Check it<|\"|>,status:<|\"|>pending<|\"|>}]}<tool_call|><|tool_response>";
+    let replay = project.replay(&[READ, plan, todo, EDIT, DONE]);
+    let tmux = Tmux::start(&project.gem_command(&replay));
+    tmux.wait_for("the TUI starts in ask mode", &project, |p| {
+        p.contains("Ask anything") && p.contains("mode ask")
+    });
+
+    // The terminal sends Shift-Tab as CSI Z; ask → auto-edit → plan.
+    tmux.press("BTab");
+    tmux.wait_for("auto-edit in the status line", &project, |p| {
+        p.contains("│ auto-edit")
+    });
+    tmux.press("BTab");
+    tmux.wait_for("plan mode in the status line", &project, |p| {
+        p.contains("⏸ plan mode")
+    });
+    tmux.type_text("plan the fix");
+    tmux.press("Enter");
+    tmux.wait_for("the plan and the question", &project, |p| {
+        p.contains("2. Check it.") && p.contains("Approve this plan? y: switch to auto-edit")
+    });
+    assert_eq!(
+        project.lib(),
+        ORIGINAL.as_bytes(),
+        "planning changes nothing"
+    );
+
+    std::thread::sleep(PAST_GRACE);
+    tmux.press("y");
+    let pane = tmux.wait_for("the plan carried out", &project, |p| {
+        p.contains("it now returns a + b") && p.contains("⏎ send")
+    });
+    assert!(pane.contains("◐ Fix the sign"), "the checklist:\n{pane}");
+    assert!(pane.contains("│ auto-edit"), "back in auto-edit:\n{pane}");
+    assert!(!pane.contains("Approve this plan?"), "answered:\n{pane}");
+    wait_for_file("the edit ran without asking", &project, &tmux, FIXED);
+}
