@@ -319,6 +319,20 @@ pub enum Event {
         /// Every configured server, sorted by name (empty when none is configured).
         servers: Vec<McpServerStatus>,
     },
+    /// The stable prefix (system prompt, tools, packed repository) was read in at launch,
+    /// ahead of the first message.
+    WarmedUp {
+        /// Tokens of the prefix.
+        prompt_tokens: usize,
+        /// Of them, restored from the disk cache.
+        restored_tokens: usize,
+        /// Of them, computed now.
+        prefilled_tokens: usize,
+        /// How long it took.
+        elapsed_ms: u64,
+        /// Stopped early (an interrupt or quitting); the next message reads in the rest.
+        cancelled: bool,
+    },
     /// The turn is over.
     TurnComplete {
         /// Why it ended.

@@ -22,6 +22,7 @@ mod turn;
 mod turn_snapshots;
 pub(crate) mod undo;
 mod undo_op;
+mod warm_up;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -32,6 +32,9 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
     });
     agent.report_snapshot_store();
     agent.report_mcp_changes();
+    if agent.should_warm_up() {
+        agent.warm_up();
+    }
     // Operations deferred during a turn come first, in the order they arrived.
     while let Some(op) = agent.deferred.pop_front().or_else(|| ops.recv().ok()) {
         match op {
@@ -321,7 +324,7 @@ impl Agent {
     /// The stable leading part of every prompt (system turn with tools), kept on disk, and
     /// its part before the packed repository's most recently modified files (kept too, so an
     /// edit to one of those leaves most of the prefix restorable at the next start).
-    fn persist_prefix(&self) -> (Option<String>, Option<String>) {
+    pub(super) fn persist_prefix(&self) -> (Option<String>, Option<String>) {
         let system_only = Conversation::new(self.conversation.system.clone());
         let opts = RenderOptions {
             add_generation_prompt: false,

@@ -137,6 +137,9 @@ impl Backend for ReplayBackend {
         on_event: &mut dyn FnMut(GenerateEvent),
     ) -> Result<GenerateOutcome, EngineError> {
         let started = Instant::now();
+        if request.max_tokens == 0 {
+            return self.prefill_only(&request, on_event);
+        }
         let (index, reused_bytes) = {
             let mut state = self.state.lock().map_err(|_| EngineError::EngineGone)?;
             let index = state.next;
@@ -214,6 +217,46 @@ impl Backend for ReplayBackend {
             text,
             tokens: Vec::new(),
             stop,
+            restored_from_disk: 0,
+            full_reprefill_reason: None,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+impl ReplayBackend {
+    /// A request for no tokens (reading a prefix in ahead of time): counted and remembered for
+    /// the next request's reuse, but neither logged nor answered from the recorded outputs.
+    fn prefill_only(
+        &self,
+        request: &GenerateRequest,
+        on_event: &mut dyn FnMut(GenerateEvent),
+    ) -> Result<GenerateOutcome, EngineError> {
+        let reused_bytes = {
+            let mut state = self.state.lock().map_err(|_| EngineError::EngineGone)?;
+            let reused = common_prefix_len(&state.previous_prompt, &request.prompt);
+            state.previous_prompt = request.prompt.clone();
+            reused
+        };
+        let prompt_tokens = estimate_tokens(request.prompt.len());
+        on_event(GenerateEvent::Prefill {
+            done: prompt_tokens,
+            total: prompt_tokens,
+        });
+        let reused = estimate_tokens(reused_bytes).min(prompt_tokens);
+        Ok(GenerateOutcome {
+            usage: TokenUsage {
+                prompt_tokens,
+                reused_tokens: reused,
+                prefilled_tokens: prompt_tokens - reused,
+                generated_tokens: 0,
+                prefill_ms: 0,
+                generation_ms: 0,
+                context_size: self.info.context_size,
+            },
+            text: String::new(),
+            tokens: Vec::new(),
+            stop: StopReason::MaxTokens,
             restored_from_disk: 0,
             full_reprefill_reason: None,
             warnings: Vec::new(),

@@ -17,7 +17,7 @@ use super::commands::{
 };
 use super::composer::Composer;
 use super::custom_commands::CustomCommand;
-use super::format::{format_tokens, plural};
+use super::format::{format_duration_ms, format_tokens, plural};
 use super::mentions::mention_attachments;
 use super::mode_cycle::ModeCycle;
 use super::model_list;
@@ -412,7 +412,36 @@ impl App {
                 self.start_busy(BusyKind::Turn);
                 self.turn_text_seen = false;
             }
+            Event::PrefillProgress { done, total } if self.status.busy_since.is_none() => {
+                // Before any turn: the repository is read in at launch.
+                let since = self.status.warm_up.map_or(self.now, |(_, _, since)| since);
+                self.status.warm_up = Some((done, total, since));
+            }
             Event::PrefillProgress { done, total } => self.status.prefill = Some((done, total)),
+            Event::WarmedUp {
+                prompt_tokens,
+                restored_tokens,
+                elapsed_ms,
+                cancelled,
+                ..
+            } => {
+                self.status.warm_up = None;
+                self.status.hint = Some(if cancelled {
+                    "stopped reading the repository in: the first message reads the rest".into()
+                } else if restored_tokens > 0 {
+                    format!(
+                        "repository ready: {} tokens, {} restored from disk",
+                        format_tokens(prompt_tokens),
+                        format_tokens(restored_tokens)
+                    )
+                } else {
+                    format!(
+                        "repository ready: {} tokens read in {}",
+                        format_tokens(prompt_tokens),
+                        format_duration_ms(elapsed_ms)
+                    )
+                });
+            }
             Event::ThinkingDelta { delta } => {
                 self.status.prefill = None;
                 self.append_stream(true, &delta);
@@ -1057,6 +1086,10 @@ impl App {
                 self.status.hint = Some("interrupting… (queued messages still go next)".into());
                 return vec![Action::Send(Op::Interrupt)];
             }
+            KeyCode::Esc if self.status.warm_up.is_some() && self.busy.is_none() => {
+                self.status.hint = Some("stopping the read-in…".into());
+                return vec![Action::Send(Op::Interrupt)];
+            }
             KeyCode::Esc => self.transcript.scroll.scroll_to_bottom(),
             _ => {}
         }
@@ -1493,6 +1526,44 @@ mod tests {
         assert!(text.contains("hello there"), "{text}");
         assert!(text.contains("│ 1 │ 2 │"), "{text}");
         assert!(text.lines().all(|l| l == l.trim_end()), "{text:?}");
+    }
+
+    #[test]
+    fn reading_the_repository_in_at_launch_shows_progress_and_esc_stops_it() {
+        let mut app = app();
+        app.handle_event(Event::PrefillProgress {
+            done: 512,
+            total: 2048,
+        });
+        assert_eq!(
+            app.status.warm_up.map(|(d, t, _)| (d, t)),
+            Some((512, 2048))
+        );
+        assert!(app.status.prefill.is_none(), "no turn runs");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Esc)),
+            [Action::Send(Op::Interrupt)]
+        );
+        app.handle_event(Event::WarmedUp {
+            prompt_tokens: 2048,
+            restored_tokens: 2048,
+            prefilled_tokens: 0,
+            elapsed_ms: 40,
+            cancelled: false,
+        });
+        assert!(app.status.warm_up.is_none());
+        assert!(
+            app.status
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("restored from disk")),
+            "{:?}",
+            app.status.hint
+        );
+        assert!(
+            app.handle_key(key(KeyCode::Esc)).is_empty(),
+            "nothing left to stop"
+        );
     }
 
     #[test]

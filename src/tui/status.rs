@@ -37,6 +37,8 @@ pub struct StatusInfo {
     pub busy_label: String,
     /// A transient hint, e.g. `ctrl-c again to quit`.
     pub hint: Option<String>,
+    /// Reading the repository in at launch: progress (done, total) and when it began.
+    pub warm_up: Option<(usize, usize, Instant)>,
 }
 
 impl StatusInfo {
@@ -63,6 +65,24 @@ impl StatusInfo {
     }
 }
 
+/// `reading the repository in 40% · ~1m 30s left · esc stops`: the time left extrapolated
+/// from the speed so far (none before the first chunk).
+fn warm_up_text(done: usize, total: usize, elapsed: std::time::Duration) -> String {
+    let percent = done.min(total) * 100 / total.max(1);
+    let mut text = format!("reading the repository in {percent}%");
+    if done > 0 && done < total && elapsed.as_millis() > 0 {
+        let left_secs = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
+        let left = left_secs.round() as u64;
+        if left >= 60 {
+            text.push_str(&format!(" · ~{}m {}s left", left / 60, left % 60));
+        } else {
+            text.push_str(&format!(" · ~{left}s left"));
+        }
+    }
+    text.push_str(" · esc stops");
+    text
+}
+
 /// Draws the status line into the one-row `area`.
 pub fn render_status(
     status: &StatusInfo,
@@ -77,6 +97,14 @@ pub fn render_status(
     let mut segments: Vec<(u8, String)> = Vec::new();
     if let Some(hint) = &status.hint {
         segments.push((9, hint.clone()));
+    }
+    if let Some((done, total, since)) = status.warm_up
+        && status.busy_since.is_none()
+    {
+        segments.push((
+            8,
+            warm_up_text(done, total, now.saturating_duration_since(since)),
+        ));
     }
     if let Some(since) = status.busy_since {
         let elapsed = now.saturating_duration_since(since);
@@ -178,6 +206,23 @@ mod tests {
             generation_ms: 10_000,
             context_size: 131_072,
         }
+    }
+
+    #[test]
+    fn reading_in_shows_the_share_and_the_time_left_from_the_speed_so_far() {
+        use std::time::Duration;
+        assert_eq!(
+            warm_up_text(0, 1000, Duration::ZERO),
+            "reading the repository in 0% · esc stops"
+        );
+        assert_eq!(
+            warm_up_text(250, 1000, Duration::from_secs(30)),
+            "reading the repository in 25% · ~1m 30s left · esc stops"
+        );
+        assert_eq!(
+            warm_up_text(900, 1000, Duration::from_secs(45)),
+            "reading the repository in 90% · ~5s left · esc stops"
+        );
     }
 
     #[test]

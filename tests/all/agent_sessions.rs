@@ -443,3 +443,68 @@ fn the_next_start_after_an_edit_packs_the_same_selection() {
     );
     assert_eq!(prompts[0], prompts[1], "{first}\n---\n{second}");
 }
+
+/// In the interactive frontend with a packed repository, the agent reads the stable prefix in
+/// as soon as it starts, before any message; the first message then reuses all of it.
+#[test]
+fn the_packed_prefix_is_read_in_at_launch_and_the_first_message_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let backend =
+        ReplayBackend::new("warm".into(), vec!["Hello.<turn|>".into()]).with_log(log.clone());
+    let config = AgentConfig {
+        system_prompt: format!(
+            "You are a test agent.\n<file path=\"big.rs\">\n{}</file>",
+            "fn f() {}\n".repeat(400)
+        ),
+        packed: Some(Default::default()),
+        interactive: true,
+        ..support::test_agent_config(dir.path())
+    };
+    let agent = Agent::new(
+        Arc::new(backend),
+        config,
+        Permissions::new(Mode::ReadOnly, &[]).unwrap(),
+        None,
+    );
+    let handle = spawn(agent);
+    let warmed = loop {
+        match handle.events.recv().unwrap() {
+            event @ Event::WarmedUp { .. } => break event,
+            Event::TurnStarted { .. } => panic!("no turn before the read-in"),
+            _ => {}
+        }
+    };
+    let Event::WarmedUp {
+        prompt_tokens,
+        cancelled,
+        ..
+    } = warmed
+    else {
+        unreachable!()
+    };
+    assert!(prompt_tokens > 1000, "the packed file is in the prefix");
+    assert!(!cancelled);
+    handle
+        .ops
+        .send(Op::UserTurn {
+            text: "hi".into(),
+            attachments: vec![],
+        })
+        .unwrap();
+    let usage = loop {
+        if let Event::TokenUsage { usage } = handle.events.recv().unwrap() {
+            break usage;
+        }
+    };
+    assert!(
+        usage.reused_tokens >= prompt_tokens,
+        "the first message reuses the prefix read in: {usage:?}"
+    );
+    handle.ops.send(Op::Shutdown).unwrap();
+    assert_eq!(
+        support::replay_prompts(&log).len(),
+        1,
+        "the read-in takes no recorded answer and is not a logged prompt"
+    );
+}

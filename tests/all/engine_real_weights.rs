@@ -98,6 +98,55 @@ fn a_follow_up_turn_reuses_the_prefix_and_matches_a_fresh_prefill() {
     );
 }
 
+/// A request for no tokens (the agent reading a prefix in at launch) only prefills, keeps the
+/// prefix on disk, and the next prompt that extends it reuses all of it, in memory and, in a
+/// new engine, from disk.
+#[test]
+fn a_prefill_only_request_keeps_the_prefix_for_the_next_prompt() {
+    let _lock = support::model_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = config(Some(dir.path())) else {
+        return;
+    };
+    let engine = LlamaEngine::load(&config).unwrap();
+    let read_in = run(
+        &engine,
+        GenerateRequest {
+            persist_prefix: Some(STORY.to_string()),
+            ..greedy(STORY, 0)
+        },
+    );
+    assert_eq!(read_in.stop, StopReason::MaxTokens);
+    assert!(read_in.tokens.is_empty() && read_in.text.is_empty());
+    assert_eq!(read_in.usage.prefilled_tokens, read_in.usage.prompt_tokens);
+    let prompt = format!("{STORY}\nQuestion: how many steps were there?\nAnswer:");
+    let turn = run(&engine, greedy(&prompt, 8));
+    assert_eq!(turn.usage.reused_tokens, read_in.usage.prompt_tokens);
+    drop(engine);
+    let engine = LlamaEngine::load(&config).unwrap();
+    let again = run(
+        &engine,
+        GenerateRequest {
+            persist_prefix: Some(STORY.to_string()),
+            ..greedy(STORY, 0)
+        },
+    );
+    assert_eq!(
+        again.restored_from_disk, again.usage.prompt_tokens,
+        "no logits are needed: the whole prefix comes from disk"
+    );
+    assert_eq!(again.usage.prefilled_tokens, 0);
+    let turn_after_restore = run(&engine, greedy(&prompt, 8));
+    assert_eq!(
+        turn_after_restore.usage.reused_tokens,
+        again.usage.prompt_tokens
+    );
+    assert_eq!(
+        turn_after_restore.tokens, turn.tokens,
+        "the restored prefix answers as the computed one"
+    );
+}
+
 #[test]
 fn rolling_back_to_a_shorter_prefix_matches_a_fresh_run() {
     let _lock = support::model_lock();

@@ -187,7 +187,14 @@ impl<'m> Session<'m> {
         let mut warnings = Vec::new();
         let plan = self.ledger.plan(&tokens);
         let mut keep = plan.keep;
-        let restored = self.restore_from_disk(&tokens, keep, &mut warnings);
+        // A request for no tokens needs no logits, so its whole prompt may come from disk;
+        // otherwise the last token is computed for the first sample.
+        let restorable = if request.max_tokens == 0 {
+            tokens.len()
+        } else {
+            tokens.len() - 1
+        };
+        let restored = self.restore_from_disk(&tokens, keep, restorable, &mut warnings);
         let mut reprefill = None;
         if restored > 0 {
             keep = restored;
@@ -378,12 +385,13 @@ impl<'m> Session<'m> {
         &mut self,
         tokens: &[u32],
         keep: usize,
+        restorable: usize,
         warnings: &mut Vec<String>,
     ) -> usize {
         let Some(cache) = self.cache.clone() else {
             return 0;
         };
-        let Some(hit) = cache.find(tokens, keep, tokens.len() - 1) else {
+        let Some(hit) = cache.find(tokens, keep, restorable) else {
             return 0;
         };
         let state = match cache.load(&hit.path, &tokens[..hit.n_tokens]) {
