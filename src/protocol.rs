@@ -19,6 +19,19 @@ pub enum Op {
         #[serde(default)]
         attachments: Vec<Attachment>,
     },
+    /// A message sent while a turn runs, to steer it: the model reads it at the turn's next
+    /// step (after the tool results of the step in progress, before the next generation) and
+    /// [`Event::SteerApplied`] reports it then. When the turn ends first (the model answered,
+    /// was interrupted, or ran out of steps) it becomes the next user turn instead, exactly
+    /// as an [`Op::UserTurn`] would ([`Event::TurnStarted`] then). Sent while no turn runs,
+    /// it is a user turn.
+    Steer {
+        /// What the user typed.
+        text: String,
+        /// Extra blocks appended to the message (e.g. @-mentioned files).
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+    },
     /// The user's answer to an [`Event::ApprovalRequest`].
     Approval {
         /// The `call_id` of the request being answered.
@@ -189,6 +202,13 @@ pub enum Event {
     TurnStarted {
         /// Counts user turns from 1.
         turn: usize,
+    },
+    /// A message sent with [`Op::Steer`] was added to the running turn's conversation as a
+    /// user message; the model reads it in the step that follows. Messages are applied in the
+    /// order they were sent.
+    SteerApplied {
+        /// The message as the user typed it (without attachments).
+        text: String,
     },
     /// Prompt processing progress (long prefills).
     PrefillProgress {

@@ -17,6 +17,7 @@ mod read_only_command;
 mod session_log;
 mod shadow_store;
 pub(crate) mod shell_command;
+mod steering;
 pub mod system_prompt;
 mod turn;
 mod turn_snapshots;
@@ -104,7 +105,8 @@ pub struct Agent {
     /// The next generation must be a call to the final tool.
     force_final: bool,
     /// Operations that arrived during a turn and wait for it to end (a mode switch does not
-    /// wait: it applies from the next tool call).
+    /// wait: it applies from the next tool call; a steering message waits only for the turn's
+    /// next step, and becomes the next user turn when the turn ends first).
     deferred: std::collections::VecDeque<Op>,
 }
 

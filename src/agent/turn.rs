@@ -38,7 +38,10 @@ pub(super) fn run(mut agent: Agent, ops: mpsc::Receiver<Op>, events: mpsc::Sende
     // Operations deferred during a turn come first, in the order they arrived.
     while let Some(op) = agent.deferred.pop_front().or_else(|| ops.recv().ok()) {
         match op {
-            Op::UserTurn { text, attachments } => agent.user_turn(&text, &attachments, &ops),
+            // A steering message the turn ended before reading is the next user turn.
+            Op::UserTurn { text, attachments } | Op::Steer { text, attachments } => {
+                agent.user_turn(&text, &attachments, &ops)
+            }
             Op::Approval { .. } | Op::Interrupt => {}
             Op::Compact { hint } => agent.compact(hint.as_deref(), false),
             Op::Undo => agent.undo_last_turn(),
@@ -197,7 +200,11 @@ impl Agent {
         // With a final tool: the answer given before the call that ends the turn.
         let mut answer = String::new();
         self.force_final = false;
-        for _ in 0..self.config.max_turns.max(1) {
+        for step in 0..self.config.max_turns.max(1) {
+            if step > 0 {
+                // Messages the user sent meanwhile go in before the next generation.
+                self.apply_steering(ops);
+            }
             match self.step() {
                 Step::End(reason, text) => {
                     end = Some((reason, text));

@@ -37,6 +37,9 @@ use crate::tools::todo_write::{TodoItem, parse_todos};
 /// Lines scrolled per mouse wheel step.
 const WHEEL_LINES: usize = 3;
 
+/// The status hint while a message sent to steer the turn waits for the model's next step.
+const STEERING_HINT: &str = "sent: the model reads it at its next step";
+
 /// Something the run loop must do after a state change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -107,6 +110,8 @@ pub struct App {
     busy: Option<BusyKind>,
     quit_armed: bool,
     queued: VecDeque<String>,
+    /// Messages sent to steer the running turn that the agent has not read yet, oldest first.
+    steering: VecDeque<String>,
     turn_text_seen: bool,
     next_shell_id: usize,
     /// Output of the user's `!commands` since the last message, sent to the model with the next.
@@ -162,6 +167,7 @@ impl App {
             busy: None,
             quit_armed: false,
             queued: VecDeque::new(),
+            steering: VecDeque::new(),
             turn_text_seen: false,
             next_shell_id: 0,
             shell_context: Vec::new(),
@@ -261,6 +267,11 @@ impl App {
     /// Messages typed while the agent was busy, sent when it is done.
     pub fn queued(&self) -> &VecDeque<String> {
         &self.queued
+    }
+
+    /// Messages sent to steer the running turn that the model has not read yet, oldest first.
+    pub fn steering(&self) -> &VecDeque<String> {
+        &self.steering
     }
 
     /// The file picker.
@@ -416,6 +427,14 @@ impl App {
                 // Before any turn: the repository is read in at launch.
                 let since = self.status.warm_up.map_or(self.now, |(_, _, since)| since);
                 self.status.warm_up = Some((done, total, since));
+            }
+            Event::SteerApplied { text } => {
+                // Messages are read in the order sent; the text is the agent's copy.
+                self.steering.pop_front();
+                self.push_cell(CellKind::Steering { text });
+                if self.steering.is_empty() {
+                    self.status.hint = None;
+                }
             }
             Event::PrefillProgress { done, total } => self.status.prefill = Some((done, total)),
             Event::WarmedUp {
@@ -660,6 +679,14 @@ impl App {
                 }
                 self.end_busy();
                 self.todo_calls.clear();
+                // A steering message the turn ended before reading is the agent's next turn
+                // (it has it already: nothing is sent again).
+                if let Some(text) = self.steering.pop_front() {
+                    self.push_cell(CellKind::User { text });
+                    self.start_busy(BusyKind::Turn);
+                    self.turn_text_seen = false;
+                    return Vec::new();
+                }
                 // A plan ends a turn in plan mode: ask whether to carry it out (unless the user
                 // already typed what comes next).
                 if reason == TurnEnd::Completed
@@ -794,6 +821,7 @@ impl App {
     /// Reports that the agent's event stream ended.
     pub fn agent_gone(&mut self) {
         self.end_busy();
+        self.steering.clear();
         self.notice(
             NoticeLevel::Error,
             "The agent stopped. Press ctrl-c twice to quit.",
@@ -1158,7 +1186,20 @@ impl App {
             });
             return vec![Action::RunShell { id, command }];
         }
-        self.send_or_queue(text)
+        self.send_or_steer(text)
+    }
+
+    /// Sends a plain message: to steer the turn that runs (the model reads it at its next
+    /// step), else as a user turn (queued while a compaction runs).
+    fn send_or_steer(&mut self, text: String) -> Vec<Action> {
+        if self.busy != Some(BusyKind::Turn) {
+            return self.send_or_queue(text);
+        }
+        let mut attachments = std::mem::take(&mut self.shell_context);
+        attachments.extend(mention_attachments(&text, &self.project_root));
+        self.steering.push_back(text.clone());
+        self.status.hint = Some(STEERING_HINT.into());
+        vec![Action::Send(Op::Steer { text, attachments })]
     }
 
     /// Sends `text` as the next user turn, or queues it while the agent is busy.
@@ -1979,15 +2020,155 @@ mod tests {
     }
 
     #[test]
-    fn messages_typed_while_busy_are_queued() {
+    fn a_message_typed_during_a_turn_steers_it_and_shows_where_the_model_read_it() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "also the tests");
+        assert_eq!(
+            app.handle_key(key(KeyCode::Enter)),
+            [Action::Send(Op::Steer {
+                text: "also the tests".into(),
+                attachments: vec![]
+            })]
+        );
+        assert_eq!(app.steering().len(), 1);
+        assert!(app.queued().is_empty());
+        assert!(
+            app.status
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("next step"))
+        );
+        // Not in the transcript until the model reads it.
+        assert!(
+            !kinds(&app)
+                .iter()
+                .any(|k| matches!(k, CellKind::User { .. } | CellKind::Steering { .. }))
+        );
+        app.handle_event(Event::TextDelta {
+            delta: "Looking.".into(),
+        });
+        app.handle_event(Event::SteerApplied {
+            text: "also the tests".into(),
+        });
+        assert_eq!(
+            kinds(&app).last(),
+            Some(&CellKind::Steering {
+                text: "also the tests".into()
+            })
+        );
+        assert!(app.steering().is_empty());
+        assert_eq!(app.status.hint, None);
+        assert!(app.transcript_text(80).contains("↳ sent during the turn"));
+        // What the model says next is a cell of its own, after the message.
+        app.handle_event(Event::TextDelta {
+            delta: "Tests too.".into(),
+        });
+        assert!(matches!(
+            kinds(&app).last(),
+            Some(CellKind::Assistant { text, .. }) if text == "Tests too."
+        ));
+        let actions = app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "Tests too.".into(),
+        });
+        assert!(actions.is_empty());
+        assert!(!app.is_busy());
+    }
+
+    #[test]
+    fn a_message_the_turn_ended_before_reading_is_the_next_turn_not_sent_again() {
         let mut app = app();
         app.handle_event(Event::TurnStarted { turn: 1 });
         type_text(&mut app, "next");
-        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
-        assert_eq!(app.queued().len(), 1);
+        assert_eq!(app.handle_key(key(KeyCode::Enter)).len(), 1);
         let actions = app.handle_event(Event::TurnComplete {
             reason: TurnEnd::Completed,
             final_text: String::new(),
+        });
+        assert!(actions.is_empty(), "the agent has it already: {actions:?}");
+        assert!(app.is_busy());
+        assert!(app.steering().is_empty());
+        assert_eq!(
+            kinds(&app).last(),
+            Some(&CellKind::User {
+                text: "next".into()
+            })
+        );
+        app.handle_event(Event::TurnStarted { turn: 2 });
+        app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: "ok".into(),
+        });
+        assert!(!app.is_busy());
+    }
+
+    #[test]
+    fn an_interrupt_keeps_a_steering_message_for_the_next_turn() {
+        let mut app = app();
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "actually, stop and list the tests");
+        app.handle_key(key(KeyCode::Enter));
+        assert_eq!(app.handle_key(ctrl('c')), [Action::Send(Op::Interrupt)]);
+        assert_eq!(app.steering().len(), 1);
+        let actions = app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Interrupted,
+            final_text: String::new(),
+        });
+        assert!(actions.is_empty());
+        assert!(app.is_busy());
+        assert_eq!(
+            kinds(&app).last(),
+            Some(&CellKind::User {
+                text: "actually, stop and list the tests".into()
+            })
+        );
+    }
+
+    #[test]
+    fn commands_typed_during_a_turn_are_still_queued() {
+        let mut app = app();
+        app.set_custom_commands(
+            vec![CustomCommand {
+                name: "review".into(),
+                description: "review".into(),
+                body: "Review $ARGUMENTS".into(),
+                source: PathBuf::from("review.md"),
+            }],
+            Vec::new(),
+        );
+        app.handle_event(Event::TurnStarted { turn: 1 });
+        type_text(&mut app, "/review src");
+        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+        assert!(app.steering().is_empty());
+        assert_eq!(
+            app.queued().len(),
+            1,
+            "a custom command expands into a queued message"
+        );
+        let actions = app.handle_event(Event::TurnComplete {
+            reason: TurnEnd::Completed,
+            final_text: String::new(),
+        });
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Send(Op::UserTurn { text, .. })] if text.starts_with("Review")
+        ));
+    }
+
+    #[test]
+    fn messages_typed_while_compacting_are_queued() {
+        let mut app = app();
+        type_text(&mut app, "/compact");
+        app.handle_key(key(KeyCode::Enter));
+        assert!(app.is_busy());
+        type_text(&mut app, "next");
+        assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+        assert_eq!(app.queued().len(), 1);
+        assert!(app.steering().is_empty());
+        let actions = app.handle_event(Event::Compacted {
+            tokens_before: 10,
+            tokens_after: 5,
         });
         assert_eq!(
             actions,
@@ -1996,7 +2177,6 @@ mod tests {
                 attachments: vec![]
             })]
         );
-        assert!(app.is_busy());
     }
 
     #[test]

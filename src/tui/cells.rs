@@ -78,6 +78,12 @@ pub enum CellKind {
         /// The text.
         text: String,
     },
+    /// A message the user sent while a turn ran, shown where the model read it (marked as sent
+    /// during the turn).
+    Steering {
+        /// The text.
+        text: String,
+    },
     /// The model's thinking.
     Thinking {
         /// The text so far.
@@ -306,11 +312,22 @@ impl Cell {
     }
 }
 
+/// The line under a message sent while a turn ran.
+pub(crate) const STEERING_MARK: &str = "  ↳ sent during the turn";
+
 /// Renders a cell's content (without the separator line).
 fn render_kind(kind: &CellKind, width: usize, ctx: &RenderCtx<'_>) -> Vec<Line<'static>> {
     let theme = ctx.theme;
     match kind {
         CellKind::User { text } => prefixed(&sanitize(text), "› ", theme.style(Role::User), width),
+        CellKind::Steering { text } => {
+            let mut lines = prefixed(&sanitize(text), "› ", theme.style(Role::User), width);
+            lines.push(Line::from(Span::styled(
+                STEERING_MARK.to_string(),
+                theme.style(Role::Dim),
+            )));
+            lines
+        }
         CellKind::Thinking { text, streaming } => render_thinking(
             &sanitize(text),
             *streaming || ctx.show_thinking,

@@ -197,7 +197,7 @@ pub fn matching_commands(prefix: &str, custom: &[CustomCommand]) -> Vec<CommandI
 /// Every key binding (Markdown): the end of `/help`, and what `?` in an empty message box shows.
 pub const KEYS_HELP: &str = "\
 **Keys**
-- `enter` send · `shift+enter`/`alt+enter`/`ctrl+j`/`\\`+`enter` new line · `up`/`down` history
+- `enter` send (during a turn: the model reads it at its next step) · `shift+enter`/`alt+enter`/`ctrl+j`/`\\`+`enter` new line · `up`/`down` history
 - `ctrl+g` edit the message in $EDITOR · `ctrl+a`/`ctrl+e` line start/end · `ctrl+u`/`ctrl+k` delete to start/end · `ctrl+w`/`alt+backspace` delete a word · `alt+b`/`alt+f` word left/right
 - `@` attach a file · `/` commands · `!cmd` run a shell command · `?` these keys
 - `pgup`/`pgdn`/wheel/`shift+up`/`shift+down` scroll · `ctrl+home` top · `end` follow · `ctrl+t` thinking · `ctrl+o` tool output

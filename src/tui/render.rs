@@ -59,7 +59,8 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     } else {
         0
     });
-    let queued_height = take(app.queued().len().min(MAX_QUEUED_ROWS) as u16);
+    let waiting = app.steering().len() + app.queued().len();
+    let queued_height = take(waiting.min(MAX_QUEUED_ROWS) as u16);
     let todos_height = take(super::todo_list::panel_height(app.todo_panel()) as u16);
     let transcript = Rect::new(area.x, area.y, area.width, left);
     let todos = Rect::new(area.x, transcript.bottom(), area.width, todos_height);
@@ -126,16 +127,17 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 
 fn render_queued(app: &App, area: Rect, buf: &mut Buffer) {
     let style = app.theme().style(Role::Dim);
-    for (row, text) in app
-        .queued()
-        .iter()
+    let steering = app.steering().iter().map(|text| ("at the next step", text));
+    let queued = app.queued().iter().map(|text| ("queued", text));
+    for (row, (label, text)) in steering
+        .chain(queued)
         .take(usize::from(area.height))
         .enumerate()
     {
         let first = text.lines().next().unwrap_or("");
         let line = Line::from(Span::styled(
             format!(
-                "  ↳ queued: {}",
+                "  ↳ {label}: {}",
                 truncate_chars(first, usize::from(area.width))
             ),
             style,

@@ -610,3 +610,43 @@ fn todo_checklist() {
     );
     insta::assert_snapshot!("todo_checklist_done", draw(&app, 80, 14).backend());
 }
+
+#[test]
+fn steering_a_running_turn() {
+    let mut app = app();
+    user_turn(&mut app, "Fix add");
+    feed(
+        &mut app,
+        vec![
+            Event::TurnStarted { turn: 1 },
+            Event::ToolCallBegin {
+                call_id: "t1".into(),
+                name: "read_file".into(),
+                arguments: serde_json::json!({"path": "src/lib.rs"}),
+            },
+        ],
+    );
+    user_turn(&mut app, "Keep the signature");
+    user_turn(&mut app, "and run the tests");
+    feed(
+        &mut app,
+        vec![
+            Event::ToolCallEnd {
+                call_id: "t1".into(),
+                name: "read_file".into(),
+                summary: "3 lines".into(),
+                outcome: ToolOutcome::Ok,
+                diff: None,
+                output: "pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}".into(),
+                duration_ms: 3,
+            },
+            Event::SteerApplied {
+                text: "Keep the signature".into(),
+            },
+            Event::TextDelta {
+                delta: "The signature stays.".into(),
+            },
+        ],
+    );
+    insta::assert_snapshot!(draw(&app, 80, 18).backend());
+}

@@ -29,6 +29,7 @@ mod models_discovery;
 mod plan_mode_replay;
 mod session_kv_checkpoint;
 mod shell_allow_corpus;
+mod steering_replay;
 mod tiny_gemma4;
 mod tui_tmux;
 mod undo_replay;

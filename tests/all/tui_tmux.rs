@@ -766,3 +766,53 @@ fn shift_tab_to_plan_mode_then_an_approved_plan_is_carried_out_with_a_checklist(
     assert!(!pane.contains("Approve this plan?"), "answered:\n{pane}");
     wait_for_file("the edit ran without asking", &project, &tmux, FIXED);
 }
+
+#[test]
+fn a_message_typed_during_a_turn_steers_it_at_the_next_step() {
+    if !tmux_available() {
+        return;
+    }
+    let project = Project::new();
+    // A slow first step (its thought streams for seconds) leaves time to type.
+    let slow_read = format!(
+        "<|channel>thought\n{}\n<channel|><|tool_call>call:read_file{{path:<|\"|>lib.rs<|\"|>}}<tool_call|><|tool_response>",
+        "Read lib.rs before changing anything. "
+            .repeat(6)
+            .trim_end()
+    );
+    let replay = project.replay(&[&slow_read, "Understood: the signature stays.<turn|>"]);
+    let log = project.private("prompts.jsonl");
+    let command = project.gem_command(&replay).replace(
+        "-u GEM_REPLAY_DELAY_MS -u NO_COLOR ",
+        &format!(
+            "-u NO_COLOR GEM_REPLAY_DELAY_MS=60 GEM_REPLAY_LOG={} ",
+            sh_quote(path_str(&log))
+        ),
+    );
+    assert!(command.contains("GEM_REPLAY_DELAY_MS=60"), "{command}");
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("the TUI starts", &project, |p| p.contains("Ask anything"));
+    tmux.type_text("fix add");
+    tmux.press("Enter");
+    tmux.wait_for("the first step streams its thought", &project, |p| {
+        p.contains("Read lib.rs before")
+    });
+    tmux.type_text("keep the signature");
+    tmux.press("Enter");
+    let pane = tmux.wait_for("the answer to the steered turn", &project, |p| {
+        p.contains("Understood: the signature stays.") && p.contains("⏎ send")
+    });
+    assert!(
+        pane.contains("› keep the signature") && pane.contains("↳ sent during the turn"),
+        "the message shows where the model read it:\n{pane}"
+    );
+    let prompts = support::replay_prompts(&log);
+    assert_eq!(prompts.len(), 2, "one turn of two steps");
+    assert!(
+        prompts[1].ends_with(
+            "<tool_response|><turn|>\n<|turn>user\nkeep the signature<turn|>\n<|turn>model\n"
+        ),
+        "the second step reads the message after the tool response:\n{}",
+        prompts[1]
+    );
+}
