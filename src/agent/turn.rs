@@ -331,25 +331,34 @@ impl Agent {
     /// The stable leading part of every prompt (system turn with tools), kept on disk, and
     /// its part before the packed repository's most recently modified files (kept too, so an
     /// edit to one of those leaves most of the prefix restorable at the next start).
-    pub(super) fn persist_prefix(&self) -> (Option<String>, Option<String>) {
+    fn persist_prefix(&self) -> (Option<String>, Option<String>) {
+        match self.stable_prefix() {
+            Some((rendered, early)) => (Some(rendered.text), early),
+            None => (None, None),
+        }
+    }
+
+    /// The stable prefix rendered (with its conversation-text spans), and its part before the
+    /// packed repository's most recently modified files; `None` when it cannot be rendered.
+    pub(super) fn stable_prefix(&self) -> Option<(crate::gemma::Rendered, Option<String>)> {
         let system_only = Conversation::new(self.conversation.system.clone());
         let opts = RenderOptions {
             add_generation_prompt: false,
             ..self.render.clone()
         };
-        let Ok(rendered) = self.render_prompt_spans(&system_only, &opts) else {
-            return (None, None);
-        };
+        let rendered = self.render_prompt_spans(&system_only, &opts).ok()?;
         let recent = self.config.packed.as_ref().and_then(|p| p.recent_offset);
         // The renderer says where the (trimmed) system prompt lies; an embedded template says
         // nothing, and then only the whole prefix is kept.
-        let early = recent.zip(rendered.system).and_then(|(offset, system)| {
-            let prompt = &self.config.system_prompt;
-            let lead = prompt.len() - prompt.trim_start().len();
-            let end = system.start + offset.checked_sub(lead)?;
-            rendered.text.get(..end).map(str::to_string)
-        });
-        (Some(rendered.text), early)
+        let early = recent
+            .zip(rendered.system.clone())
+            .and_then(|(offset, system)| {
+                let prompt = &self.config.system_prompt;
+                let lead = prompt.len() - prompt.trim_start().len();
+                let end = system.start + offset.checked_sub(lead)?;
+                rendered.text.get(..end).map(str::to_string)
+            });
+        Some((rendered, early))
     }
 
     fn step(&mut self) -> Step {

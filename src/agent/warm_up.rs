@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use super::Agent;
 use crate::engine::{GenerateEvent, GenerateRequest, StopReason};
-use crate::gemma::{Conversation, RenderOptions};
 use crate::protocol::Event;
 
 impl Agent {
@@ -22,20 +21,14 @@ impl Agent {
     /// meanwhile waits in the queue and then reuses what was read; an interrupt (or quitting)
     /// stops it between chunks.
     pub(super) fn warm_up(&mut self) {
-        let system_only = Conversation::new(self.conversation.system.clone());
-        let opts = RenderOptions {
-            add_generation_prompt: false,
-            ..self.render.clone()
-        };
-        let Ok(rendered) = self.render_prompt_spans(&system_only, &opts) else {
+        let Some((rendered, early)) = self.stable_prefix() else {
             return;
         };
         let started = Instant::now();
         // No token is generated: the request only prefills (and keeps) the prefix.
-        let mut request = GenerateRequest::new(rendered.text, 0);
+        let mut request = GenerateRequest::new(rendered.text.clone(), 0);
         request.literal = rendered.content;
-        let (persist, early) = self.persist_prefix();
-        request.persist_prefix = persist;
+        request.persist_prefix = Some(rendered.text);
         request.persist_early = early;
         request.cancel = self.cancel.clone();
         let emitter = self.emitter.clone();

@@ -120,13 +120,11 @@ pub fn run(
         engine.as_ref(),
         &agent::system_prompt::build(&root, &root, None),
     );
-    let packed = crate::setup::pack_for(
-        engine.as_ref(),
-        &root,
-        FIRST_MESSAGE,
-        reserved,
-        Some(&selections),
-    )?;
+    // Every start packs as `gem` does, with the selection the previous start stored.
+    let pack = |engine: &dyn Backend| {
+        crate::setup::pack_for(engine, &root, FIRST_MESSAGE, reserved, Some(&selections))
+    };
+    let packed = pack(engine.as_ref())?;
     if packed.included.is_empty() {
         anyhow::bail!("nothing to pack in {}", repo.display());
     }
@@ -144,13 +142,7 @@ pub fn run(
     // 2. Warm start: a new engine, the same files, the same message.
     progress("warm start (restoring the prefix from disk)");
     let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
-    let repacked = crate::setup::pack_for(
-        engine.as_ref(),
-        &root,
-        FIRST_MESSAGE,
-        reserved,
-        Some(&selections),
-    )?;
+    let repacked = pack(engine.as_ref())?;
     let (warm, handle) = first_turn(Arc::clone(&engine), &root, &repacked)?;
     let warm_call = warm.calls.first().ok_or_else(no_request)?;
     if warm_call.outcome.restored_from_disk == 0 {
@@ -196,17 +188,11 @@ pub fn run(
     drop(warm);
     drop(engine);
 
-    // 4. The next start after the edit: packing puts the edited file last, so the state kept
-    //    up to the most recently modified files still applies.
+    // 4. The next start after the edit: packing keeps the previous selection and puts the
+    //    edited file last, so the state kept up to the most recently modified files applies.
     progress("restart after the edit");
     let engine: Arc<dyn Backend> = Arc::from(engine::open(&config)?);
-    let after_edit = crate::setup::pack_for(
-        engine.as_ref(),
-        &root,
-        FIRST_MESSAGE,
-        reserved,
-        Some(&selections),
-    )?;
+    let after_edit = pack(engine.as_ref())?;
     let (restart, _) = first_turn(Arc::clone(&engine), &root, &after_edit)?;
     let restart_call = restart.calls.first().ok_or_else(no_request)?;
     let restart_after_edit = figures(restart_call, restart.first_turn_ms);

@@ -217,7 +217,7 @@ pub fn pack(
     let path_of = |i: &usize| display_path(&candidates[*i].rel_path);
     let pack_selection = PackSelection {
         budget,
-        whole: included.iter().map(path_of).collect(),
+        whole: shown_paths.iter().cloned().collect(),
         bare: selection.map.bare.iter().map(path_of).collect(),
         dropped: selection.map.dropped.iter().map(path_of).collect(),
     };

@@ -75,12 +75,7 @@ impl Transcript {
         let mut text = String::new();
         for cell in &self.cells {
             for line in cell.lines(width, ctx).iter() {
-                let row: String = line
-                    .spans
-                    .iter()
-                    .map(|span| span.content.as_ref())
-                    .collect();
-                text.push_str(row.trim_end());
+                text.push_str(line.to_string().trim_end());
                 text.push('\n');
             }
         }
